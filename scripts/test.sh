@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: system parts first, then every mocha suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system.sh
+exec npx mocha "$@"
