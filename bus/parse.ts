@@ -1,0 +1,125 @@
+// parseHint: payload bytes → a typed hint, or a coded error naming the field at fault.
+// Validators are compiled once from the same definitions that produce the shipped schemas.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { HINT_KINDS, HINT_VERSION, SCHEMAS, type HintKind } from './schemas/definitions.ts';
+import type { Hint } from './hints.ts';
+import { parseTopic } from './topics.ts';
+
+export const HINT_ERROR_CODES = [
+  'HINT_ERR_TOO_LARGE', // payload over the size limit, refused before parsing
+  'HINT_ERR_JSON', // not JSON text
+  'HINT_ERR_NOT_OBJECT', // JSON, but not an object
+  'HINT_ERR_VERSION', // `v` missing or a version this code does not speak
+  'HINT_ERR_KIND', // `kind` missing or unknown
+  'HINT_ERR_SCHEMA', // fails the JSON Schema of its kind
+  'HINT_ERR_MISMATCH', // valid fields that contradict each other (linkId vs endpoints)
+  'HINT_ERR_TOPIC', // a valid hint on a topic that is not its own
+] as const;
+export type HintErrorCode = (typeof HINT_ERROR_CODES)[number];
+
+export interface HintError {
+  readonly code: HintErrorCode;
+  /** JSON pointer of the offending field ('' for the whole payload). */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ParseResult = { readonly ok: true; readonly hint: Hint } | { readonly ok: false; readonly error: HintError };
+
+/** Hints are small; anything near this size is a bug or an attack. */
+export const MAX_HINT_BYTES = 256 * 1024;
+
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+const validators = new Map<HintKind, ValidateFunction>(
+  HINT_KINDS.map((kind) => [kind, ajv.compile(SCHEMAS[kind])]),
+);
+
+export interface ParseOptions {
+  /** When given, the hint must belong on this topic (HINT_ERR_TOPIC otherwise). */
+  readonly topic?: string;
+  readonly maxBytes?: number;
+}
+
+export function parseHint(payload: Buffer | string, options: ParseOptions = {}): ParseResult {
+  const maxBytes = options.maxBytes ?? MAX_HINT_BYTES;
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > maxBytes) return fail('HINT_ERR_TOO_LARGE', '', `payload is ${size} bytes, limit ${maxBytes}`);
+
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (err) {
+    return fail('HINT_ERR_JSON', '', `not JSON: ${(err as Error).message}`);
+  }
+  const checked = validateHint(value);
+  if (!checked.ok || options.topic === undefined) return checked;
+  return checkTopic(checked.hint, options.topic);
+}
+
+/** Validates an already-decoded value (the publisher uses this on outgoing hints). */
+export function validateHint(value: unknown): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('HINT_ERR_NOT_OBJECT', '', `expected an object, got ${Array.isArray(value) ? 'array' : typeof value}`);
+  }
+  const record = value as Record<string, unknown>;
+  if (record['v'] !== HINT_VERSION) {
+    return fail('HINT_ERR_VERSION', '/v', `unsupported version ${JSON.stringify(record['v'])}, expected ${HINT_VERSION}`);
+  }
+  const kind = record['kind'];
+  const validate = typeof kind === 'string' ? validators.get(kind as HintKind) : undefined;
+  if (validate === undefined) {
+    return fail('HINT_ERR_KIND', '/kind', `unknown kind ${JSON.stringify(kind)}, expected one of ${HINT_KINDS.join(', ')}`);
+  }
+  if (!validate(value)) {
+    const first = validate.errors?.[0];
+    return first === undefined ? fail('HINT_ERR_SCHEMA', '', 'invalid') : schemaError(first);
+  }
+  const hint = value as Hint;
+  if (hint.kind === 'link_state') {
+    const expected = `${hint.src.dpid}:${hint.src.port}-${hint.dst.dpid}:${hint.dst.port}`;
+    if (hint.linkId !== expected) {
+      return fail('HINT_ERR_MISMATCH', '/linkId', `linkId ${hint.linkId} does not name src/dst (${expected})`);
+    }
+  }
+  return { ok: true, hint };
+}
+
+function checkTopic(hint: Hint, topic: string): ParseResult {
+  const t = parseTopic(topic);
+  let idOk: boolean;
+  if (t === undefined || t.kind !== hint.kind) idOk = false;
+  else if (t.kind === 'link_state') idOk = hint.kind === 'link_state' && hint.linkId === t.linkId;
+  else if (t.kind === 'cost_row') idOk = hint.kind === 'cost_row' && hint.srcPid === t.srcPid;
+  else if (t.kind === 'weights' || t.kind === 'sidecar_status') {
+    idOk = (hint.kind === 'weights' || hint.kind === 'sidecar_status') && hint.sidecarId === t.sidecarId;
+  } else idOk = true;
+  return idOk ? { ok: true, hint } : fail('HINT_ERR_TOPIC', '/kind', `a ${hint.kind} hint does not belong on ${topic}`);
+}
+
+function schemaError(e: ErrorObject): ParseResult {
+  // `required` and `additionalProperties` errors point at the parent; name the field itself.
+  const params = e.params as Record<string, unknown>;
+  const child = params['missingProperty'] ?? params['additionalProperty'];
+  const path = typeof child === 'string' ? `${e.instancePath}/${child}` : e.instancePath;
+  let message = `${path || '/'} ${e.message ?? 'is invalid'}`;
+  if (e.keyword === 'required') message = `${path} is required`;
+  if (e.keyword === 'additionalProperties') message = `${path} is not allowed`;
+  if (e.keyword === 'enum' || e.keyword === 'const') message += ` (${JSON.stringify(params['allowedValues'] ?? params['allowedValue'])})`;
+  return fail('HINT_ERR_SCHEMA', path, message);
+}
+
+function fail(code: HintErrorCode, path: string, message: string): ParseResult {
+  return { ok: false, error: { code, path, message } };
+}
+
+/** Thrown where an invalid hint is a programming error (the publisher in development). */
+export class InvalidHintError extends Error {
+  readonly code: HintErrorCode;
+  readonly path: string;
+  constructor(error: HintError) {
+    super(`${error.code}: ${error.message}`);
+    this.name = 'InvalidHintError';
+    this.code = error.code;
+    this.path = error.path;
+  }
+}

@@ -1,0 +1,157 @@
+// The hint contract, written once. The TypeScript types (`Static<>`) and the shipped
+// JSON Schema files (bus/schemas/<kind>.schema.json, written by generate.ts) both come
+// from these definitions, so a sidecar in another language checks exactly what we check.
+import { Type, type TSchema } from '@sinclair/typebox';
+
+// A plain `enum` rather than TypeBox's anyOf-of-consts: one clear error, and simpler for other languages.
+function StringEnum<const T extends readonly string[]>(values: T, description?: string) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) });
+}
+
+export const HINT_VERSION = 1 as const;
+
+export const HINT_KINDS = ['link_state', 'event', 'cost_row', 'weights', 'sidecar_status'] as const;
+export type HintKind = (typeof HINT_KINDS)[number];
+
+// Identifiers that become one MQTT topic level must not contain a level separator or a wildcard.
+const TOPIC_LEVEL_PATTERN = '^[^/+#\\u0000]+$';
+const topicLevel = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 256, pattern: TOPIC_LEVEL_PATTERN, description });
+
+// Lower-case only, so one switch never appears under two spellings (and two retained topics).
+export const DPID_PATTERN = '^[0-9a-f]{16}$';
+export const LINK_ID_PATTERN = '^[0-9a-f]{16}:[0-9]+-[0-9a-f]{16}:[0-9]+$';
+
+const Dpid = Type.String({ pattern: DPID_PATTERN, description: 'datapath id, 16 lower-case hex digits' });
+// OpenFlow 1.3 port numbers are 32-bit.
+const Port = Type.Integer({ minimum: 0, maximum: 0xffffffff });
+const LinkId = Type.String({
+  pattern: LINK_ID_PATTERN,
+  description: 'one direction of a link: <src dpid>:<src port>-<dst dpid>:<dst port>',
+});
+const Endpoint = Type.Object({ dpid: Dpid, port: Port }, { additionalProperties: false });
+export const LEVELS = ['ok', 'warning', 'congested', 'down'] as const;
+const Level = StringEnum(LEVELS);
+const NonNegative = (description?: string) =>
+  Type.Number(description === undefined ? { minimum: 0 } : { minimum: 0, description });
+
+// Fields every hint carries. `replayed`/`originalTs` appear only on hints re-published by replay.
+function envelope<K extends HintKind>(kind: K) {
+  return {
+    v: Type.Literal(HINT_VERSION),
+    kind: Type.Literal(kind),
+    ts: Type.Integer({ minimum: 0, description: 'ms since the epoch, when the publisher stamped it' }),
+    seq: Type.Integer({ minimum: 0, description: 'per publisher, strictly increasing' }),
+    ttlMs: Type.Integer({ minimum: 0, description: 'stale once ts + ttlMs < now' }),
+    source: Type.String({ minLength: 1, maxLength: 256, description: 'publisher id' }),
+    replayed: Type.Optional(Type.Literal(true)),
+    originalTs: Type.Optional(Type.Integer({ minimum: 0, description: 'ts of the recorded hint (replay only)' })),
+  };
+}
+
+const strict = { additionalProperties: false } as const;
+
+export const LinkStateSchema = Type.Object(
+  {
+    ...envelope('link_state'),
+    linkId: LinkId,
+    src: Endpoint,
+    dst: Endpoint,
+    capacityBps: NonNegative(),
+    rateBps: NonNegative(),
+    // May exceed 1 briefly: counters are sampled, and queues absorb bursts.
+    utilization: NonNegative('rateBps / capacityBps'),
+    drops: NonNegative('dropped packets per second'),
+    level: Level,
+  },
+  { ...strict, title: 'meshflow link_state hint', $id: 'urn:meshflow:hint:v1:link_state' },
+);
+
+export const EVENT_NAMES = [
+  'congestion_onset',
+  'congestion_clear',
+  'link_up',
+  'link_down',
+  'path_change',
+  'switch_up',
+  'switch_down',
+] as const;
+const LINK_EVENTS = ['congestion_onset', 'congestion_clear', 'link_up', 'link_down'] as const;
+const SWITCH_EVENTS = ['switch_up', 'switch_down'] as const;
+
+export const EventSchema = Type.Object(
+  {
+    ...envelope('event'),
+    event: StringEnum(EVENT_NAMES),
+    linkId: Type.Optional(LinkId),
+    dpid: Type.Optional(Dpid),
+    level: Type.Optional(Level),
+    utilization: Type.Optional(NonNegative()),
+    // Free-form context (e.g. a path change's srcPid, dstPid, old and new path). Open on purpose.
+    detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  {
+    ...strict,
+    title: 'meshflow event hint',
+    $id: 'urn:meshflow:hint:v1:event',
+    // A link event without its link, or a switch event without its switch, tells nobody anything.
+    allOf: [
+      { if: { properties: { event: { enum: [...LINK_EVENTS] } } }, then: { required: ['linkId'] } },
+      { if: { properties: { event: { enum: [...SWITCH_EVENTS] } } }, then: { required: ['dpid'] } },
+    ],
+  },
+);
+
+const CostEntry = Type.Object(
+  {
+    dstPid: topicLevel('destination attachment point (ALTO PID)'),
+    bottleneckUtilization: NonNegative(),
+    availableBps: NonNegative(),
+    hops: Type.Integer({ minimum: 0 }),
+    level: Level,
+    path: Type.Optional(Type.Array(LinkId)),
+  },
+  strict,
+);
+
+export const CostRowSchema = Type.Object(
+  {
+    ...envelope('cost_row'),
+    srcPid: topicLevel('source attachment point (ALTO PID)'),
+    costs: Type.Array(CostEntry),
+  },
+  { ...strict, title: 'meshflow cost_row hint', $id: 'urn:meshflow:hint:v1:cost_row' },
+);
+
+export const WEIGHT_MAX = 1000;
+export const WeightsSchema = Type.Object(
+  {
+    ...envelope('weights'),
+    sidecarId: topicLevel('sidecar id'),
+    services: Type.Record(
+      Type.String(),
+      Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: WEIGHT_MAX })),
+      { description: 'service -> replica id -> weight (0..1000)' },
+    ),
+  },
+  { ...strict, title: 'meshflow weights hint', $id: 'urn:meshflow:hint:v1:weights' },
+);
+
+export const SidecarStatusSchema = Type.Object(
+  {
+    ...envelope('sidecar_status'),
+    sidecarId: topicLevel('sidecar id'),
+    state: StringEnum(['online', 'offline'] as const),
+    host: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    services: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  },
+  { ...strict, title: 'meshflow sidecar_status hint', $id: 'urn:meshflow:hint:v1:sidecar_status' },
+);
+
+export const SCHEMAS = {
+  link_state: LinkStateSchema,
+  event: EventSchema,
+  cost_row: CostRowSchema,
+  weights: WeightsSchema,
+  sidecar_status: SidecarStatusSchema,
+} as const satisfies Record<HintKind, TSchema>;

@@ -1,0 +1,58 @@
+// GET /api/v1/switches: the connected switches and their ports, as a person or a dashboard reads them.
+import type { FastifyInstance } from 'fastify';
+import type { Controller } from '../controller.ts';
+import type { SwitchSession } from '../session.ts';
+import type { Port } from '../openflow/index.ts';
+import { OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../openflow/index.ts';
+
+export interface PortView {
+  readonly number: number | 'local';
+  readonly name: string;
+  readonly hwAddr: string;
+  readonly state: 'up' | 'down';
+  readonly adminDown: boolean;
+  readonly currSpeedKbps: number;
+  readonly maxSpeedKbps: number;
+}
+
+export interface SwitchView {
+  readonly dpid: string;
+  readonly address: string;
+  readonly connectedSince: string;
+  readonly nTables: number;
+  readonly ports: readonly PortView[];
+}
+
+export function portView(p: Port): PortView {
+  return {
+    number: p.portNo === OFPP_LOCAL ? 'local' : p.portNo,
+    name: p.name,
+    hwAddr: p.hwAddr,
+    state: (p.state & OFPPS_LINK_DOWN) !== 0 || (p.config & OFPPC_PORT_DOWN) !== 0 ? 'down' : 'up',
+    adminDown: (p.config & OFPPC_PORT_DOWN) !== 0,
+    currSpeedKbps: p.currSpeed,
+    maxSpeedKbps: p.maxSpeed,
+  };
+}
+
+export function switchView(s: SwitchSession): SwitchView {
+  const ports = [...s.ports.values()].sort((a, b) => a.portNo - b.portNo).map(portView);
+  return {
+    dpid: s.dpid,
+    address: s.address,
+    connectedSince: new Date(s.connectedAt).toISOString(),
+    nTables: s.features?.nTables ?? 0,
+    ports,
+  };
+}
+
+export function switchRoutes(app: FastifyInstance, controller: Controller): void {
+  app.get('/api/v1/switches', async () =>
+    [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchView),
+  );
+  app.get<{ Params: { dpid: string } }>('/api/v1/switches/:dpid', async (req, reply) => {
+    const s = controller.switches.get(req.params.dpid.toLowerCase().padStart(16, '0'));
+    if (!s) return reply.code(404).send({ error: 'not_found', message: `no connected switch with dpid ${req.params.dpid}` });
+    return switchView(s);
+  });
+}
