@@ -83,7 +83,7 @@ export class RegistryError extends Error {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const validateFile = ajv.compile(RegistryFileSchema);
+const validateFile = ajv.compile<Static<typeof RegistryFileSchema>>(RegistryFileSchema);
 
 function ajvIssues(errors: readonly ErrorObject[] | null | undefined, prefix = ''): Issue[] {
   return (errors ?? []).map((e) => {

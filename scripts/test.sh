@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system.sh
-exec npx mocha "$@"
+if (($#)); then exec npx mocha "$@"; fi
+exec npx mocha 'test/**/*.test.ts'

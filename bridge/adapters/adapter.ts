@@ -1,0 +1,16 @@
+// One interface for everything that can put weights into effect, one file per kind
+// (the shape of MQTT.js's connect/ folder).
+import type { ServiceWeights } from '../hints.ts';
+import type { Sidecar } from '../registry.ts';
+
+export interface WeightsAdapter {
+  /** Which sidecars this adapter serves (the registry's `kind`, `builtin` when absent). */
+  readonly kind: 'builtin' | 'haproxy';
+  /** Puts one sidecar's weights into effect; `ttlMs` says how long they may be trusted. */
+  apply(sidecar: Sidecar, weights: ServiceWeights, ttlMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function kindOf(sidecar: Sidecar): WeightsAdapter['kind'] {
+  return sidecar.kind ?? 'builtin';
+}

@@ -1,0 +1,63 @@
+// The controller's intents API, spoken as any outside program would: REST over HTTP.
+import type { IntentSpec } from './policy.ts';
+
+export class IntentsError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IntentsError';
+  }
+}
+
+/** What the controller is asked for: the spec without the bridge's own bookkeeping key. */
+export type IntentBody = Omit<IntentSpec, 'key'>;
+
+export interface CreatedIntent {
+  readonly id: string;
+  /** The path the controller chose, when it says. */
+  readonly path?: readonly string[];
+}
+
+export class IntentsClient {
+  private readonly base: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.base = baseUrl.replace(/\/+$/, '');
+  }
+
+  async create(spec: IntentSpec): Promise<CreatedIntent> {
+    const { key: _key, ...body } = spec;
+    const res = await this.request('POST', '/api/v1/intents', body satisfies IntentBody);
+    if (res.status !== 200 && res.status !== 201) throw new IntentsError(res.status, `POST /api/v1/intents: ${res.status} ${await res.text()}`);
+    const json: unknown = await res.json();
+    const id = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['id'] : undefined;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new IntentsError(res.status, 'POST /api/v1/intents: answer has no id');
+    const path = (json as Record<string, unknown>)['path'];
+    return { id: String(id), ...(Array.isArray(path) && path.every((p) => typeof p === 'string') ? { path } : {}) };
+  }
+
+  /** Deletes an intent; one that is already gone counts as deleted. */
+  async remove(id: string): Promise<void> {
+    const res = await this.request('DELETE', `/api/v1/intents/${encodeURIComponent(id)}`);
+    await res.body?.cancel();
+    if (res.status !== 404 && (res.status < 200 || res.status > 299))
+      throw new IntentsError(res.status, `DELETE /api/v1/intents/${id}: ${res.status}`);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(this.base + path, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new IntentsError(0, `${method} ${path}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,348 @@
+// The weight policy: a pure step from (registry, what the network said, now) to the
+// weights each sidecar should use. No clock, no I/O: the runner feeds hints in with
+// `withHint`, calls `computeWeights` and publishes what it returns.
+import { isStale, type CostEntry, type CostRowHint, type Hint, type ServiceWeights } from './hints.ts';
+import { pidOf, replicasOf, type Registry, type Replica } from './registry.ts';
+
+export const WEIGHT_TOTAL = 1000;
+
+export interface PolicyParams {
+  /** Share (0..1) every reachable replica keeps, so probes keep flowing and recovery is seen. */
+  readonly floor: number;
+  /** Bottleneck utilization below which a path counts as having all the room it needs. */
+  readonly kneeUtilization: number;
+  /** A path the controller calls congested has at most this room, whatever its utilization. */
+  readonly congestedRoomCap: number;
+  /** EWMA time constant: after this long a step change has moved 63% of the way. */
+  readonly smoothingMs: number;
+  /** Deadband in weight units (of 1000): smaller moves are not republished. */
+  readonly deadband: number;
+  /** Ask for a least-congested path intent at this utilization (or level congested)… */
+  readonly intentOnsetUtilization: number;
+  /** …and withdraw it only once utilization falls below this. */
+  readonly intentClearUtilization: number;
+}
+
+export const defaultPolicyParams: PolicyParams = {
+  floor: 0.05,
+  kneeUtilization: 0.5,
+  congestedRoomCap: 0.5,
+  smoothingMs: 3000,
+  deadband: 50,
+  intentOnsetUtilization: 0.8,
+  intentClearUtilization: 0.6,
+};
+
+type Shares = Readonly<Record<string, number>>;
+
+interface SidecarState {
+  /** When this sidecar's weights were last computed. */
+  readonly at: number;
+  /** Whether they came from a fresh cost row or are the even fallback. */
+  readonly mode: 'fresh' | 'stale';
+  /** Smoothed shares per service (each sums to 1 over its replicas). */
+  readonly smoothed: Readonly<Record<string, Shares>>;
+  /** The weights last handed out; kept until a move exceeds the deadband. */
+  readonly published: ServiceWeights;
+}
+
+export interface PolicyState {
+  /** The latest cost row per source attachment point. */
+  readonly costs: Readonly<Record<string, CostRowHint>>;
+  /** Links reported down by events, with the event time: a path over one of them is
+   *  unreachable until a cost row newer than the event says otherwise. */
+  readonly downLinks: Readonly<Record<string, number>>;
+  readonly sidecars: Readonly<Record<string, SidecarState>>;
+}
+
+export const initialPolicyState: PolicyState = { costs: {}, downLinks: {}, sidecars: {} };
+
+/** Folds one hint into the state; returns the same object when the hint changes nothing. */
+export function withHint(state: PolicyState, hint: Hint): PolicyState {
+  if (hint.kind === 'cost_row') {
+    const pid = hint.srcPid.toLowerCase();
+    const prev = state.costs[pid];
+    // Out-of-order or replayed rows must not roll the picture back.
+    if (prev && prev.ts > hint.ts) return state;
+    return { ...state, costs: { ...state.costs, [pid]: hint } };
+  }
+  if (hint.kind === 'event' && hint.linkId !== undefined) {
+    if (hint.event === 'link_down') return { ...state, downLinks: { ...state.downLinks, [hint.linkId]: hint.ts } };
+    if (hint.event === 'link_up' && state.downLinks[hint.linkId] !== undefined) {
+      const downLinks = { ...state.downLinks };
+      delete downLinks[hint.linkId];
+      return { ...state, downLinks };
+    }
+  }
+  return state;
+}
+
+export interface WeightsResult {
+  /** Per sidecar, per service, per replica: integers summing to 1000 (0 when none is reachable is never used). */
+  readonly weights: Readonly<Record<string, ServiceWeights>>;
+  /** Sidecars whose published weights differ from the previous step. */
+  readonly changed: readonly string[];
+  readonly state: PolicyState;
+}
+
+export function computeWeights(
+  registry: Registry,
+  state: PolicyState,
+  now: number,
+  params: PolicyParams = defaultPolicyParams,
+): WeightsResult {
+  const weights: Record<string, ServiceWeights> = {};
+  const sidecars: Record<string, SidecarState> = {};
+  const changed: string[] = [];
+  for (const sc of registry.sidecars) {
+    const pid = pidOf(registry, sc.host);
+    const row = pid === undefined ? undefined : state.costs[pid];
+    const mode = row && !isStale(row, now) ? 'fresh' : 'stale';
+    const prev = state.sidecars[sc.id];
+    const smoothed: Record<string, Shares> = {};
+    const published: Record<string, Record<string, number>> = {};
+    let differs = prev === undefined || prev.mode !== mode;
+    for (const service of sc.calls) {
+      const reps = replicasOf(registry, service);
+      const target = mode === 'fresh' && row && pid ? targetShares(registry, reps, pid, row, state.downLinks, params) : even(reps);
+      const prevShares = prev?.smoothed[service];
+      const s =
+        mode === 'fresh' && prev?.mode === 'fresh' && prevShares && sameKeys(prevShares, target)
+          ? smooth(prevShares, target, now - prev.at, params.smoothingMs)
+          : target;
+      smoothed[service] = s;
+      const candidate = toWeights(s);
+      const last = prev?.published[service];
+      if (last && prev?.mode === mode && withinDeadband(last, candidate, params.deadband)) {
+        published[service] = { ...last };
+      } else {
+        published[service] = candidate;
+        differs = true;
+      }
+    }
+    if (prev && !differs && Object.keys(prev.published).length !== sc.calls.length) differs = true;
+    sidecars[sc.id] = { at: now, mode, smoothed, published };
+    weights[sc.id] = published;
+    if (differs) changed.push(sc.id);
+  }
+  return { weights, changed, state: { ...state, sidecars } };
+}
+
+/** How much room a path has, 0..1: full below the knee, falling linearly to none at 100%. */
+export function roomOf(entry: CostEntry, params: PolicyParams): number {
+  const u = entry.bottleneckUtilization;
+  let room = u <= params.kneeUtilization ? 1 : Math.max(0, (1 - u) / (1 - params.kneeUtilization));
+  if (entry.level === 'congested') room = Math.min(room, params.congestedRoomCap);
+  if (entry.availableBps === 0) room = 0;
+  return room;
+}
+
+type Reach = { kind: 'unreachable' } | { kind: 'room'; room: number };
+
+function reachOf(
+  registry: Registry,
+  rep: Replica,
+  srcPid: string,
+  row: CostRowHint,
+  downLinks: Readonly<Record<string, number>>,
+  params: PolicyParams,
+): Reach {
+  const dstPid = pidOf(registry, rep.host);
+  // A replica whose host has no known attachment point is judged neutral, not dead:
+  // the registry is incomplete, the network has said nothing against it.
+  if (dstPid === undefined) return { kind: 'room', room: 1 };
+  const entry = row.costs.find((c) => c.dstPid.toLowerCase() === dstPid);
+  if (!entry) return dstPid === srcPid ? { kind: 'room', room: 1 } : { kind: 'unreachable' };
+  if (entry.level === 'down') return { kind: 'unreachable' };
+  if (entry.path?.some((link) => (downLinks[link] ?? -Infinity) > row.ts)) return { kind: 'unreachable' };
+  return { kind: 'room', room: roomOf(entry, params) };
+}
+
+function targetShares(
+  registry: Registry,
+  reps: readonly Replica[],
+  srcPid: string,
+  row: CostRowHint,
+  downLinks: Readonly<Record<string, number>>,
+  params: PolicyParams,
+): Shares {
+  const rooms = new Map<string, number>();
+  for (const r of reps) {
+    const reach = reachOf(registry, r, srcPid, row, downLinks, params);
+    if (reach.kind === 'room') rooms.set(r.id, reach.room);
+  }
+  // Nothing reachable: the map may be wrong or partitioned; sending nothing anywhere
+  // helps nobody, so fail open to even weights.
+  if (rooms.size === 0) return even(reps);
+  const shares = floorShares(rooms, params.floor);
+  const out: Record<string, number> = {};
+  for (const r of reps) out[r.id] = shares.get(r.id) ?? 0;
+  return out;
+}
+
+/** Shares proportional to room, with every member held at or above `floor`. */
+export function floorShares(rooms: ReadonlyMap<string, number>, floor: number): Map<string, number> {
+  const ids = [...rooms.keys()];
+  const n = ids.length;
+  const out = new Map<string, number>();
+  if (n * floor >= 1) {
+    for (const id of ids) out.set(id, 1 / n);
+    return out;
+  }
+  const pinned = new Set<string>();
+  // Water-filling: pin whoever falls under the floor, share the rest by room, repeat.
+  for (;;) {
+    const free = ids.filter((id) => !pinned.has(id));
+    const mass = 1 - pinned.size * floor;
+    const total = free.reduce((a, id) => a + (rooms.get(id) ?? 0), 0);
+    let again = false;
+    for (const id of free) {
+      const share = total > 0 ? (mass * (rooms.get(id) ?? 0)) / total : mass / free.length;
+      if (share < floor) {
+        pinned.add(id);
+        again = true;
+      }
+      out.set(id, share);
+    }
+    if (!again) break;
+  }
+  for (const id of pinned) out.set(id, floor);
+  return out;
+}
+
+function even(reps: readonly Replica[]): Shares {
+  const out: Record<string, number> = {};
+  for (const r of reps) out[r.id] = 1 / reps.length;
+  return out;
+}
+
+function sameKeys(a: Shares, b: Shares): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => k in b);
+}
+
+/** Time-based EWMA, so extra runs triggered by events do not speed convergence up.
+ *  A replica that became unreachable drops to zero at once: no traffic into a dead path. */
+function smooth(prev: Shares, target: Shares, dtMs: number, tauMs: number): Shares {
+  const alpha = tauMs <= 0 ? 1 : 1 - Math.exp(-Math.max(0, dtMs) / tauMs);
+  const out: Record<string, number> = {};
+  let sum = 0;
+  for (const [id, t] of Object.entries(target)) {
+    const p = prev[id] ?? t;
+    const v = t === 0 ? 0 : p === 0 ? t : p + alpha * (t - p);
+    out[id] = v;
+    sum += v;
+  }
+  if (sum > 0) for (const id of Object.keys(out)) out[id] = (out[id] ?? 0) / sum;
+  return out;
+}
+
+/** Integers summing to 1000 (largest remainder), never rounding a live replica to 0. */
+export function toWeights(shares: Shares): Record<string, number> {
+  const entries = Object.entries(shares);
+  const out: Record<string, number> = {};
+  if (entries.length === 0) return out;
+  const raw = entries.map(([id, s]) => ({ id, x: s * WEIGHT_TOTAL }));
+  let left = WEIGHT_TOTAL;
+  for (const { id, x } of raw) {
+    const w = x > 0 ? Math.max(1, Math.floor(x)) : 0;
+    out[id] = w;
+    left -= w;
+  }
+  const byRemainder = raw.filter((r) => r.x > 0).sort((a, b) => (b.x - Math.floor(b.x)) - (a.x - Math.floor(a.x)) || a.id.localeCompare(b.id));
+  for (let i = 0; left > 0 && byRemainder.length > 0; i = (i + 1) % byRemainder.length, left--) {
+    const id = byRemainder[i]!.id;
+    out[id] = (out[id] ?? 0) + 1;
+  }
+  return out;
+}
+
+function withinDeadband(last: Readonly<Record<string, number>>, next: Readonly<Record<string, number>>, deadband: number): boolean {
+  const keys = Object.keys(next);
+  if (keys.length !== Object.keys(last).length) return false;
+  for (const k of keys) {
+    const a = last[k];
+    const b = next[k] ?? 0;
+    if (a === undefined) return false;
+    // Going to or from zero is a reachability change: always republish it.
+    if ((a === 0) !== (b === 0)) return false;
+    if (Math.abs(a - b) >= deadband) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Intents: asking the network for a better path when a service's path is congested.
+
+export interface IntentSpec {
+  /** Stable identity of the traffic class, so the runner can pair creates with deletes. */
+  readonly key: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly policy: 'least-congested';
+  readonly ipProto?: number;
+  readonly dstPort?: number;
+  readonly priority?: 'high';
+}
+
+export interface IntentDecision {
+  /** Every intent that should exist now. */
+  readonly desired: readonly IntentSpec[];
+  readonly create: readonly IntentSpec[];
+  /** Keys of active intents to withdraw. */
+  readonly remove: readonly string[];
+}
+
+/** Whether the network has another path with room between two attachment points.
+ *  Unknown (undefined) lets the controller decide: least-congested keeps the same path
+ *  when nothing better exists. */
+export type AlternativeOracle = (srcPid: string, dstPid: string) => boolean | undefined;
+
+export function intentsFor(
+  registry: Registry,
+  costs: Readonly<Record<string, CostRowHint>>,
+  active: ReadonlySet<string>,
+  now: number,
+  params: PolicyParams = defaultPolicyParams,
+  hasAlternative: AlternativeOracle = () => undefined,
+): IntentDecision {
+  const desired = new Map<string, IntentSpec>();
+  for (const sc of registry.sidecars) {
+    const srcPid = pidOf(registry, sc.host);
+    if (srcPid === undefined) continue;
+    const row = costs[srcPid];
+    for (const service of sc.calls) {
+      const latencySensitive = registry.services.find((s) => s.name === service)?.latencySensitive === true;
+      for (const rep of replicasOf(registry, service)) {
+        const dstPid = pidOf(registry, rep.host);
+        if (dstPid === undefined || dstPid === srcPid) continue;
+        const key = `${sc.host}>${rep.host}:${rep.port}`;
+        const spec: IntentSpec = {
+          key,
+          src: sc.host,
+          dst: rep.host,
+          policy: 'least-congested',
+          ipProto: 6,
+          dstPort: rep.port,
+          ...(latencySensitive ? { priority: 'high' as const } : {}),
+        };
+        const wasActive = active.has(key);
+        // A stale picture is no reason to churn: keep what is there, start nothing.
+        if (!row || isStale(row, now)) {
+          if (wasActive) desired.set(key, spec);
+          continue;
+        }
+        const entry = row.costs.find((c) => c.dstPid.toLowerCase() === dstPid);
+        if (!entry || entry.level === 'down') continue;
+        const u = entry.bottleneckUtilization;
+        const onset = entry.level === 'congested' || u >= params.intentOnsetUtilization;
+        const hold = wasActive && (entry.level === 'congested' || u >= params.intentClearUtilization);
+        if (onset && !wasActive && hasAlternative(srcPid, dstPid) === false) continue;
+        if (onset || hold) desired.set(key, spec);
+      }
+    }
+  }
+  const create = [...desired.values()].filter((s) => !active.has(s.key));
+  const remove = [...active].filter((k) => !desired.has(k));
+  return { desired: [...desired.values()], create, remove };
+}
