@@ -36,8 +36,8 @@ export const defaultPolicyParams: PolicyParams = {
 type Shares = Readonly<Record<string, number>>;
 
 interface SidecarState {
-  /** When this sidecar's weights were last computed. */
-  readonly at: number;
+  /** ts of the cost row the smoothed shares last moved for (-1 in stale mode). */
+  readonly rowTs: number;
   /** Whether they came from a fresh cost row or are the even fallback. */
   readonly mode: 'fresh' | 'stale';
   /** Smoothed shares per service (each sums to 1 over its replicas). */
@@ -106,9 +106,13 @@ export function computeWeights(
       const reps = replicasOf(registry, service);
       const target = mode === 'fresh' && row && pid ? targetShares(registry, reps, pid, row, state.downLinks, params) : even(reps);
       const prevShares = prev?.smoothed[service];
+      // The average moves once per new cost row, by how much time that row covers; re-runs
+      // without a new row (ticks, events, registry edits) only apply reachability changes.
+      // So the result does not depend on how often the runner calls in.
+      const rowTs = row?.ts ?? -1;
       const s =
         mode === 'fresh' && prev?.mode === 'fresh' && prevShares && sameKeys(prevShares, target)
-          ? smooth(prevShares, target, now - prev.at, params.smoothingMs)
+          ? smooth(prevShares, target, rowTs === prev.rowTs ? 0 : rowTs - prev.rowTs, params.smoothingMs)
           : target;
       smoothed[service] = s;
       const candidate = toWeights(s);
@@ -121,7 +125,7 @@ export function computeWeights(
       }
     }
     if (prev && !differs && Object.keys(prev.published).length !== sc.calls.length) differs = true;
-    sidecars[sc.id] = { at: now, mode, smoothed, published };
+    sidecars[sc.id] = { rowTs: mode === 'fresh' ? (row?.ts ?? -1) : -1, mode, smoothed, published };
     weights[sc.id] = published;
     if (differs) changed.push(sc.id);
   }
@@ -221,8 +225,10 @@ function sameKeys(a: Shares, b: Shares): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => k in b);
 }
 
-/** Time-based EWMA, so extra runs triggered by events do not speed convergence up.
- *  A replica that became unreachable drops to zero at once: no traffic into a dead path. */
+/** EWMA over irregularly spaced rows: alpha grows with the time a row covers, so a row
+ *  after a long silence counts for more than one of a quick burst. A replica that became
+ *  unreachable drops to zero at once (no traffic into a dead path); one that came back
+ *  starts at its target (at least the floor), not at zero. */
 function smooth(prev: Shares, target: Shares, dtMs: number, tauMs: number): Shares {
   const alpha = tauMs <= 0 ? 1 : 1 - Math.exp(-Math.max(0, dtMs) / tauMs);
   const out: Record<string, number> = {};

@@ -19,6 +19,8 @@ export interface BusConnectOptions {
   readonly will?: Hint;
   readonly backoff?: BackoffOptions;
   readonly keepaliveSec?: number;
+  /** 4 = MQTT 3.1.1 (default: every broker speaks it, aedes only that), 5 = MQTT 5. */
+  readonly protocolVersion?: 4 | 5;
   readonly connectTimeoutMs?: number;
   /** Wait for the first CONNACK before resolving (default true). */
   readonly waitForConnect?: boolean;
@@ -32,9 +34,26 @@ export function backoffDelay(attempt: number, b: BackoffOptions = {}): number {
   return Math.min(maxMs, initialMs * factor ** attempt);
 }
 
+/**
+ * Splits user:password off a broker URL, so options can override them (mqtt.js would let the
+ * URL win) and the URL can be logged without its secret.
+ */
+export function splitCredentials(url: string): { url: string; username?: string; password?: string } {
+  const u = new URL(url);
+  const username = u.username === '' ? undefined : decodeURIComponent(u.username);
+  const password = u.password === '' ? undefined : decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  return {
+    url: u.toString(),
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
+}
+
 export function mqttOptions(options: BusConnectOptions): IClientOptions {
   const o: IClientOptions = {
-    protocolVersion: 5,
+    protocolVersion: options.protocolVersion ?? 4,
     // We reconnect ourselves, with backoff (see attachBackoff).
     reconnectPeriod: 0,
     keepalive: options.keepaliveSec ?? 30,
@@ -55,7 +74,15 @@ export function mqttOptions(options: BusConnectOptions): IClientOptions {
 
 /** Connects to `url` (mqtt://user:pass@host:port) and keeps reconnecting with backoff until end(). */
 export async function connectBus(url: string, options: BusConnectOptions = {}): Promise<MqttClient> {
-  const client = connect(url, mqttOptions(options));
+  const creds = splitCredentials(url);
+  const client = connect(
+    creds.url,
+    mqttOptions({
+      ...(creds.username === undefined ? {} : { username: creds.username }),
+      ...(creds.password === undefined ? {} : { password: creds.password }),
+      ...options,
+    }),
+  );
   attachBackoff(client, options.backoff);
   if (options.waitForConnect === false) return client;
   await new Promise<void>((resolve, reject) => {

@@ -63,12 +63,12 @@ export function validateHint(value: unknown): ParseResult {
   }
   const record = value as Record<string, unknown>;
   if (record['v'] !== HINT_VERSION) {
-    return fail('HINT_ERR_VERSION', '/v', `unsupported version ${JSON.stringify(record['v'])}, expected ${HINT_VERSION}`);
+    return fail('HINT_ERR_VERSION', '/v', `/v: unsupported version ${JSON.stringify(record['v'])}, expected ${HINT_VERSION}`);
   }
   const kind = record['kind'];
   const validate = typeof kind === 'string' ? validators.get(kind as HintKind) : undefined;
   if (validate === undefined) {
-    return fail('HINT_ERR_KIND', '/kind', `unknown kind ${JSON.stringify(kind)}, expected one of ${HINT_KINDS.join(', ')}`);
+    return fail('HINT_ERR_KIND', '/kind', `/kind: unknown kind ${JSON.stringify(kind)}, expected one of ${HINT_KINDS.join(', ')}`);
   }
   if (!validate(value)) {
     const first = validate.errors?.[0];
@@ -78,7 +78,7 @@ export function validateHint(value: unknown): ParseResult {
   if (hint.kind === 'link_state') {
     const expected = `${hint.src.dpid}:${hint.src.port}-${hint.dst.dpid}:${hint.dst.port}`;
     if (hint.linkId !== expected) {
-      return fail('HINT_ERR_MISMATCH', '/linkId', `linkId ${hint.linkId} does not name src/dst (${expected})`);
+      return fail('HINT_ERR_MISMATCH', '/linkId', `/linkId: ${hint.linkId} does not name src/dst (${expected})`);
     }
   }
   return { ok: true, hint };
@@ -93,7 +93,7 @@ function checkTopic(hint: Hint, topic: string): ParseResult {
   else if (t.kind === 'weights' || t.kind === 'sidecar_status') {
     idOk = (hint.kind === 'weights' || hint.kind === 'sidecar_status') && hint.sidecarId === t.sidecarId;
   } else idOk = true;
-  return idOk ? { ok: true, hint } : fail('HINT_ERR_TOPIC', '/kind', `a ${hint.kind} hint does not belong on ${topic}`);
+  return idOk ? { ok: true, hint } : fail('HINT_ERR_TOPIC', '/kind', `/kind: a ${hint.kind} hint does not belong on ${topic}`);
 }
 
 function schemaError(e: ErrorObject): ParseResult {

@@ -1,6 +1,6 @@
 // One logger shape for every command: JSON lines on stderr (pino), level from MESHFLOW_LOG.
-import { pino, type Logger } from 'pino';
+import { pino, destination, type Logger } from 'pino';
 
 export function createLogger(name: string): Logger {
-  return pino({ name, level: process.env.MESHFLOW_LOG ?? 'info' }, pino.destination(2));
+  return pino({ name, level: process.env.MESHFLOW_LOG ?? 'info' }, destination(2));
 }

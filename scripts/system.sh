@@ -18,6 +18,7 @@ declare -A NEED=(
   [tshark]=tshark
   [ip]=iproute2
   [tc]=iproute2
+  [chromium]=chromium
 )
 
 missing=()

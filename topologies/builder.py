@@ -439,14 +439,28 @@ class Server(object):
         return net.stop()
 
 
+class QuietHtb(object):
+    """Drops HTB's 'quantum of class ... is big' warning: it is printed for every link faster than
+    about 16 Mbit/s, Mininet cannot change r2q, and shaping works regardless."""
+
+    @staticmethod
+    def filter(record):
+        return 'quantum of class' not in str(record.getMessage())
+
+
 def main():
+    if sys.argv[1:] == ['--sweep']:
+        runstate.sweep_stale(log)
+        return
     # Keep a private handle on the real stdout for protocol replies, and point fd 1 at stderr
     # so that nothing else (Mininet, a child process) can ever write into the protocol stream.
     proto = os.fdopen(os.dup(1), 'w', buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     from mininet.log import setLogLevel
+    from mininet.log import lg
     setLogLevel(os.environ.get('MESHFLOW_MININET_LOG', 'warning'))
+    lg.addFilter(QuietHtb())
     server = Server(proto)
 
     def on_signal(signum, _frame):

@@ -1,22 +1,71 @@
 // The northbound HTTP server: one fastify app, one route module per resource.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type onRouteHookHandler } from 'fastify';
+import websocket from '@fastify/websocket';
 import type { Controller } from '../controller.ts';
 import { switchRoutes } from './switches.ts';
+import { StreamHub, streamControllerEvents, streamRoutes } from './stream.ts';
+import { ControllerMetrics, metricsRoutes } from './metrics.ts';
+import { openApiRoutes, registerOpenApi } from './openapi.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 
-export interface ApiOptions {
+export interface BuildOptions {
+  /** The live stream's hub; one is made when not given (then reachable only through the controller's events). */
+  readonly hub?: StreamHub;
+  readonly metrics?: ControllerMetrics;
+  /** Sees every route as it is registered (tests use it to check that each one is documented). */
+  readonly onRoute?: onRouteHookHandler;
+}
+
+export interface ApiOptions extends BuildOptions {
   readonly host?: string;
   readonly port?: number;
 }
 
-export function buildApi(controller: Controller): FastifyInstance {
-  const app = Fastify({ logger: false });
-  app.get('/api/v1/healthz', async () => ({ ok: true, switches: controller.switches.size }));
-  switchRoutes(app, controller);
-  return app;
+export function buildApi(controller: Controller, opts: BuildOptions = {}): FastifyInstance {
+  const root = Fastify({ logger: false });
+  if (opts.onRoute) root.addHook('onRoute', opts.onRoute);
+  // Both plugins see routes through onRoute hooks, so they load before the route plugin below.
+  registerOpenApi(root);
+  root.register(websocket);
+  const hub = opts.hub ?? new StreamHub();
+  const metrics = opts.metrics ?? new ControllerMetrics(controller, { hub });
+  const unwire = streamControllerEvents(controller, hub);
+  root.addHook('preClose', async () => {
+    unwire();
+    hub.closeAll();
+    if (opts.metrics === undefined) metrics.close();
+  });
+
+  // Every route goes in here: registered after the plugins above, so each is documented in OpenAPI.
+  root.register(async (app) => {
+    app.get(
+      '/api/v1/healthz',
+      {
+        schema: {
+          summary: 'Liveness and the number of connected switches',
+          tags: ['meta'],
+          response: {
+            200: {
+              type: 'object',
+              properties: { ok: { type: 'boolean' }, switches: { type: 'integer', minimum: 0 } },
+              required: ['ok', 'switches'],
+            },
+          },
+        },
+      },
+      async () => ({ ok: true, switches: controller.switches.size }),
+    );
+    switchRoutes(app, controller);
+    streamRoutes(app, hub);
+    metricsRoutes(app, metrics);
+    openApiRoutes(app);
+    dashboardRoutes(app);
+  });
+  return root;
 }
 
 export async function startApi(controller: Controller, opts: ApiOptions = {}): Promise<FastifyInstance> {
-  const app = buildApi(controller);
+  const app = buildApi(controller, opts);
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   return app;
 }

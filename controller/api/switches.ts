@@ -46,13 +46,70 @@ export function switchView(s: SwitchSession): SwitchView {
   };
 }
 
+// Response schemas: they document the routes in /api/v1/openapi.json and drive serialization, so a field
+// added to the views above must be added here too.
+const portSchema = {
+  type: 'object',
+  properties: {
+    number: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', enum: ['local'] }], description: 'OpenFlow port number, or "local" for the bridge port' },
+    name: { type: 'string' },
+    hwAddr: { type: 'string', description: 'MAC address' },
+    state: { type: 'string', enum: ['up', 'down'] },
+    adminDown: { type: 'boolean' },
+    currSpeedKbps: { type: 'integer', minimum: 0 },
+    maxSpeedKbps: { type: 'integer', minimum: 0 },
+  },
+  required: ['number', 'name', 'hwAddr', 'state', 'adminDown', 'currSpeedKbps', 'maxSpeedKbps'],
+} as const;
+
+export const switchViewSchema = {
+  type: 'object',
+  properties: {
+    dpid: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'datapath id, 16 lower-case hex digits' },
+    address: { type: 'string', description: 'host:port of the switch\'s OpenFlow connection' },
+    connectedSince: { type: 'string', format: 'date-time' },
+    nTables: { type: 'integer', minimum: 0 },
+    ports: { type: 'array', items: portSchema },
+  },
+  required: ['dpid', 'address', 'connectedSince', 'nTables', 'ports'],
+} as const;
+
+const notFoundSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  required: ['error', 'message'],
+} as const;
+
 export function switchRoutes(app: FastifyInstance, controller: Controller): void {
-  app.get('/api/v1/switches', async () =>
-    [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchView),
+  app.get(
+    '/api/v1/switches',
+    {
+      schema: {
+        summary: 'Connected switches and their ports',
+        tags: ['topology'],
+        response: { 200: { type: 'array', items: switchViewSchema } },
+      },
+    },
+    async () => [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchView),
   );
-  app.get<{ Params: { dpid: string } }>('/api/v1/switches/:dpid', async (req, reply) => {
-    const s = controller.switches.get(req.params.dpid.toLowerCase().padStart(16, '0'));
-    if (!s) return reply.code(404).send({ error: 'not_found', message: `no connected switch with dpid ${req.params.dpid}` });
-    return switchView(s);
-  });
+  app.get<{ Params: { dpid: string } }>(
+    '/api/v1/switches/:dpid',
+    {
+      schema: {
+        summary: 'One connected switch',
+        tags: ['topology'],
+        params: {
+          type: 'object',
+          properties: { dpid: { type: 'string', description: 'datapath id in hex; leading zeros optional', examples: ['0000000000000001'] } },
+          required: ['dpid'],
+        },
+        response: { 200: switchViewSchema, 404: notFoundSchema },
+      },
+    },
+    async (req, reply) => {
+      const s = controller.switches.get(req.params.dpid.toLowerCase().padStart(16, '0'));
+      if (!s) return reply.code(404).send({ error: 'not_found', message: `no connected switch with dpid ${req.params.dpid}` });
+      return switchView(s);
+    },
+  );
 }

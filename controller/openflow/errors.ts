@@ -48,13 +48,14 @@ export interface OfpErrorPair {
 
 export class OpenFlowError extends Error {
   override readonly name = 'OpenFlowError';
-  readonly code: OfErrorCode;
+  /** Stable 'OF_ERR_…' code: one of OF_ERROR_CODES from the codec; sessions may add their own. */
+  readonly code: string;
   /** The OFPT_ERROR type/code to answer with, when the spec has one for this fault. */
   readonly ofpError?: OfpErrorPair;
   /** The xid of the offending message, once its header was readable. */
   xid?: number;
 
-  constructor(code: OfErrorCode, message: string, ofpError?: OfpErrorPair, options?: { cause?: unknown }) {
+  constructor(code: OfErrorCode | (string & {}), message: string, ofpError?: OfpErrorPair, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     if (ofpError !== undefined) this.ofpError = ofpError;

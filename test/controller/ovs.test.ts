@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { runController, type RunningController } from '../../controller/run.ts';
 import { OFPP_ANY } from '../../controller/openflow/index.ts';
 import type { SwitchView } from '../../controller/api/switches.ts';
-import { TestBridge, cleanStale, ofctl, vsctl } from '../support/ovs.ts';
+import { TestBridge, cleanStale, ofctl, vsctl, type TestHost } from '../support/ovs.ts';
 import { waitFor } from '../support/wait.ts';
 
 async function switches(running: RunningController): Promise<SwitchView[]> {
@@ -69,24 +69,24 @@ describe('controller with a real Open vSwitch bridge', function () {
 
   it('installs the table-miss entry and flows it sends, as dump-flows shows', async () => {
     const session = running.controller.switches.get(dpid)!;
-    const [a, b] = bridge.hosts;
+    const [a, b] = bridge.hosts as [TestHost, TestHost];
     await session.program(
       [
-        [a!, b!],
-        [b!, a!],
+        [a, b],
+        [b, a],
       ].map(([from, to]) =>
         session.flowMod({
           priority: 100,
           cookie: 0xc0ffeen,
-          match: [{ field: 'in_port', value: from.ofport }],
-          instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: to.ofport, maxLen: 0 }] }],
+          match: [{ field: 'in_port', value: from!.ofport }],
+          instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: to!.ofport, maxLen: 0 }] }],
         }),
       ),
     );
     const flows = await ofctl('dump-flows', bridge.name);
     assert.match(flows, /priority=0 actions=CONTROLLER:65535/);
-    assert.match(flows, new RegExp(`cookie=0xc0ffee.*priority=100,in_port=${a!.ofport} actions=output:${b!.ofport}`));
-    assert.match(flows, new RegExp(`cookie=0xc0ffee.*priority=100,in_port=${b!.ofport} actions=output:${a!.ofport}`));
+    assert.match(flows, new RegExp(`cookie=0xc0ffee.*priority=100,in_port=${a.ofport} actions=output:${b.ofport}`));
+    assert.match(flows, new RegExp(`cookie=0xc0ffee.*priority=100,in_port=${b.ofport} actions=output:${a.ofport}`));
   });
 
   it('reads port counters that grow after traffic crosses the bridge', async () => {

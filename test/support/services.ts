@@ -2,7 +2,7 @@
 // 127.0.0.1 port, ready when it accepts connections (polled, never a blind sleep),
 // stopped by PID. Pass { port } to restart one on the port it had.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ export interface Service {
 
 export interface ServiceOptions {
   readonly port?: number;
+  /** Mosquitto only: require these user → password pairs (no anonymous access). */
+  readonly users?: Readonly<Record<string, string>>;
   /** How long to wait for readiness (ms). */
   readonly readyTimeoutMs?: number;
 }
@@ -36,10 +38,20 @@ export async function startMosquitto(options: ServiceOptions = {}): Promise<Serv
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'meshflow-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  await writeFile(
-    conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', ''].join('\n'),
-  );
+  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error'];
+  const users = Object.entries(options.users ?? {});
+  if (users.length === 0) {
+    lines.push('allow_anonymous true');
+  } else {
+    const passwd = join(dir, 'passwd');
+    await writeFile(passwd, '');
+    for (const [user, password] of users) await run('mosquitto_passwd', ['-b', passwd, user, password]);
+    // Started as root, mosquitto drops to its own user, which must still read the file.
+    await chmod(dir, 0o755);
+    await chmod(passwd, 0o644);
+    lines.push('allow_anonymous false', `password_file ${passwd}`);
+  }
+  await writeFile(conf, lines.join('\n') + '\n');
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   return ready(child, port, `mqtt://127.0.0.1:${port}`, dir, options.readyTimeoutMs, 'mosquitto');
 }
@@ -53,6 +65,14 @@ export async function startRedis(options: ServiceOptions = {}): Promise<Service>
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   return ready(child, port, `redis://127.0.0.1:${port}`, dir, options.readyTimeoutMs, 'redis-server');
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: 'ignore' });
+    c.once('error', reject);
+    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
 }
 
 // Children still alive when the test process exits (a crashed run) are killed by PID.

@@ -1,0 +1,199 @@
+// The bridge runner: hints in, policy step, weights out through the adapters, intents to
+// the controller. All decisions are in policy.ts; this file only moves data and keeps time.
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { WeightsAdapter } from './adapters/adapter.ts';
+import { kindOf } from './adapters/adapter.ts';
+import { HaproxyAdapter } from './adapters/haproxy.ts';
+import { MqttWeightsAdapter } from './adapters/mqtt.ts';
+import {
+  connectBus,
+  HintPublisher,
+  patterns,
+  subscribeHints,
+  systemClock,
+  type Clock,
+  type Hint,
+  type HintSubscription,
+  type ServiceWeights,
+} from './hints.ts';
+import { IntentsClient } from './intents-client.ts';
+import {
+  computeWeights,
+  defaultPolicyParams,
+  initialPolicyState,
+  intentsFor,
+  withHint,
+  type IntentSpec,
+  type PolicyParams,
+  type PolicyState,
+} from './policy.ts';
+import type { Registry } from './registry.ts';
+import type { RegistryStore } from './registry-store.ts';
+
+export interface BridgeOptions {
+  readonly mqttUrl: string;
+  readonly registry: RegistryStore;
+  /** The controller's REST base URL; without it the bridge asks for no intents. */
+  readonly controllerUrl?: string;
+  readonly params?: Partial<PolicyParams>;
+  /** How long sidecars may trust the weights they are sent. */
+  readonly weightsTtlMs?: number;
+  /** Weights are re-sent this often even when unchanged, well inside their ttl. */
+  readonly refreshMs?: number;
+  /** Policy re-run interval without new hints, so stale cost rows are noticed. */
+  readonly tickMs?: number;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Replaces the default adapters (mqtt for builtin sidecars, haproxy). */
+  readonly adapters?: readonly WeightsAdapter[];
+  readonly source?: string;
+}
+
+export const BRIDGE_DEFAULTS = { weightsTtlMs: 30_000, tickMs: 1_000 } as const;
+
+export class Bridge {
+  private state: PolicyState = initialPolicyState;
+  private client: MqttClient | undefined;
+  private sub: HintSubscription | undefined;
+  private adapters: WeightsAdapter[] = [];
+  private intents: IntentsClient | undefined;
+  /** intent key → the controller's id for it */
+  private readonly activeIntents = new Map<string, { id: string; spec: IntentSpec }>();
+  /** sidecar id → when its weights were last put into effect */
+  private readonly appliedAt = new Map<string, number>();
+  private weights: Readonly<Record<string, ServiceWeights>> = {};
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private pending = false;
+  private readonly params: PolicyParams;
+  private readonly clock: Clock;
+  private readonly ttlMs: number;
+  private readonly refreshMs: number;
+  private readonly onRegistryChange = () => this.schedule();
+
+  constructor(private readonly opts: BridgeOptions) {
+    this.params = { ...defaultPolicyParams, ...opts.params };
+    this.clock = opts.clock ?? systemClock;
+    this.ttlMs = opts.weightsTtlMs ?? BRIDGE_DEFAULTS.weightsTtlMs;
+    this.refreshMs = opts.refreshMs ?? Math.floor(this.ttlMs / 3);
+  }
+
+  async start(): Promise<void> {
+    this.client = await connectBus(this.opts.mqttUrl, { clientId: `${this.opts.source ?? 'meshflow-bridge'}-${process.pid}` });
+    const publisher = new HintPublisher(this.client, { source: this.opts.source ?? 'meshflow-bridge', clock: this.clock });
+    this.adapters = [...(this.opts.adapters ?? [new MqttWeightsAdapter(publisher), new HaproxyAdapter()])];
+    if (this.opts.controllerUrl) this.intents = new IntentsClient(this.opts.controllerUrl);
+    this.sub = await subscribeHints(this.client, [patterns.costs, patterns.events], (hint) => this.onHint(hint), {
+      onInvalid: (e, topic) => this.opts.log?.warn({ topic, code: e.code, path: e.path }, `bridge: invalid hint skipped: ${e.message}`),
+    });
+    this.opts.registry.on('change', this.onRegistryChange);
+    this.timer = setInterval(() => this.schedule(), this.opts.tickMs ?? BRIDGE_DEFAULTS.tickMs);
+    this.timer.unref();
+    this.schedule();
+  }
+
+  /** Folds a hint in and re-runs the policy; exposed so tests and replay can drive it. */
+  onHint(hint: Hint): void {
+    const next = withHint(this.state, hint);
+    if (next === this.state) return;
+    this.state = next;
+    this.schedule();
+  }
+
+  /** The weights last computed, per sidecar. */
+  get currentWeights(): Readonly<Record<string, ServiceWeights>> {
+    return this.weights;
+  }
+
+  get currentIntents(): { key: string; id: string; spec: IntentSpec }[] {
+    return [...this.activeIntents].map(([key, v]) => ({ key, ...v }));
+  }
+
+  /** Resolves once every run scheduled so far has finished. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Coalesces bursts of hints into one policy run, and never runs two at once. */
+  schedule(): Promise<void> {
+    if (this.pending) return this.chain;
+    this.pending = true;
+    this.chain = this.chain.then(async () => {
+      this.pending = false;
+      await this.run().catch((err: unknown) => this.opts.log?.error({ err }, 'bridge: policy run failed'));
+    });
+    return this.chain;
+  }
+
+  private async run(): Promise<void> {
+    const reg = this.opts.registry.current;
+    const now = this.clock.now();
+    const result = computeWeights(reg, this.state, now, this.params);
+    this.state = result.state;
+    this.weights = result.weights;
+    const changed = new Set(result.changed);
+    for (const sc of reg.sidecars) {
+      const last = this.appliedAt.get(sc.id);
+      if (!changed.has(sc.id) && last !== undefined && now - last < this.refreshMs) continue;
+      await this.apply(reg, sc.id, result.weights[sc.id] ?? {}, now);
+    }
+    for (const id of this.appliedAt.keys()) if (!reg.sidecars.some((s) => s.id === id)) this.appliedAt.delete(id);
+    await this.syncIntents(reg, now);
+  }
+
+  private async apply(reg: Registry, sidecarId: string, weights: ServiceWeights, now: number): Promise<void> {
+    const sc = reg.sidecars.find((s) => s.id === sidecarId);
+    if (!sc) return;
+    const adapter = this.adapters.find((a) => a.kind === kindOf(sc));
+    if (!adapter) return;
+    try {
+      await adapter.apply(sc, weights, this.ttlMs);
+      this.appliedAt.set(sc.id, now);
+      this.opts.log?.debug({ sidecar: sc.id, weights }, 'bridge: weights applied');
+    } catch (err) {
+      // Not recorded as applied: the next tick tries again.
+      this.appliedAt.delete(sc.id);
+      this.opts.log?.warn({ err, sidecar: sc.id }, 'bridge: could not apply weights');
+    }
+  }
+
+  private async syncIntents(reg: Registry, now: number): Promise<void> {
+    const client = this.intents;
+    if (!client) return;
+    const decision = intentsFor(reg, this.state.costs, new Set(this.activeIntents.keys()), now, this.params);
+    for (const spec of decision.create) {
+      try {
+        const created = await client.create(spec);
+        this.activeIntents.set(spec.key, { id: created.id, spec });
+        this.opts.log?.info({ intent: spec, id: created.id, path: created.path }, 'bridge: intent requested');
+      } catch (err) {
+        this.opts.log?.warn({ err, intent: spec }, 'bridge: intent request failed; retrying next run');
+      }
+    }
+    for (const key of decision.remove) await this.withdraw(client, key);
+  }
+
+  private async withdraw(client: IntentsClient, key: string): Promise<void> {
+    const active = this.activeIntents.get(key);
+    if (!active) return;
+    try {
+      await client.remove(active.id);
+      this.activeIntents.delete(key);
+      this.opts.log?.info({ key, id: active.id }, 'bridge: intent withdrawn');
+    } catch (err) {
+      this.opts.log?.warn({ err, key }, 'bridge: intent delete failed; retrying next run');
+    }
+  }
+
+  /** Stops, withdrawing the intents this bridge asked for: they were its to keep true. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.opts.registry.off('change', this.onRegistryChange);
+    await this.chain;
+    if (this.intents) for (const key of [...this.activeIntents.keys()]) await this.withdraw(this.intents, key);
+    await this.sub?.close();
+    for (const a of this.adapters) await a.close();
+    await this.client?.endAsync();
+  }
+}

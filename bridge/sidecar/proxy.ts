@@ -1,0 +1,170 @@
+// The sidecar's data path: an HTTP/1.1 reverse proxy the local service calls. The service
+// is named by the Host header (http://orders/...) or an absolute-form request URI; each
+// request goes to the replica smooth weighted round robin picks, over a keep-alive agent
+// per replica, and is retried once on another replica when the first never connected.
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { classify, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
+import type { IngressRule, ReplicaAddress } from './config.ts';
+import type { SidecarMetrics } from './metrics.ts';
+import { SmoothWeightedRoundRobin } from './swrr.ts';
+import type { WeightStore } from './weights.ts';
+
+export const REPLICA_HEADER = 'x-meshflow-replica';
+
+export interface ProxyOptions {
+  readonly services: Readonly<Record<string, { readonly replicas: readonly ReplicaAddress[] }>>;
+  readonly weights: WeightStore;
+  readonly metrics: SidecarMetrics;
+  readonly rules?: readonly IngressRule[];
+  readonly defaultClass?: string;
+  readonly connectTimeoutMs?: number;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const listed = new Set(
+    String(headers['connection'] ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !listed.has(k)) out[k] = v;
+  return out;
+}
+
+class ConnectTimeout extends Error {
+  readonly code = 'ECONNECT_TIMEOUT';
+}
+
+export class SidecarProxy {
+  private readonly pickers = new Map<string, SmoothWeightedRoundRobin>();
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(private readonly opts: ProxyOptions) {
+    for (const [service, { replicas }] of Object.entries(opts.services)) {
+      this.pickers.set(service, new SmoothWeightedRoundRobin());
+      for (const r of replicas) this.agents.set(`${service}/${r.id}`, new Agent({ keepAlive: true, maxSockets: 256 }));
+    }
+  }
+
+  /** Weights in force for a service now (what the picker uses). */
+  weightsFor(service: string): Record<string, number> {
+    const reps = this.opts.services[service]?.replicas ?? [];
+    return this.opts.weights.effective(service, reps.map((r) => r.id));
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const target = this.resolve(req);
+    if (!target) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`meshflow sidecar: no service for host ${String(req.headers.host)}\n`);
+      return;
+    }
+    const { service, path } = target;
+    const cls = classify({ method: req.method ?? 'GET', path, headers: req.headers }, this.opts.rules ?? [], this.opts.defaultClass);
+    const traceparent = traceparentFor(req.headers);
+    const picker = this.pickers.get(service);
+    const weights = this.weightsFor(service);
+    this.opts.metrics.weightsFresh.set(this.opts.weights.fresh() ? 1 : 0);
+    for (const [replica, w] of Object.entries(weights)) this.opts.metrics.weight.set({ service, replica }, w);
+    picker?.setWeights(weights);
+    const first = picker?.next();
+    if (!first) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshflow sidecar: no replica for ${service}\n`);
+      return;
+    }
+    const headers: OutgoingHttpHeaders = {
+      ...endToEnd(req.headers),
+      [PRIORITY_HEADER]: cls,
+      [TRACEPARENT_HEADER]: traceparent,
+      'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
+    };
+    this.attempt(req, res, { service, path, cls, headers, start: performance.now() }, first, new Set(), false);
+  };
+
+  private resolve(req: IncomingMessage): { service: string; path: string } | undefined {
+    const url = req.url ?? '/';
+    let host: string | undefined;
+    let path = url;
+    if (/^https?:\/\//i.test(url)) {
+      const u = new URL(url);
+      host = u.hostname;
+      path = u.pathname + u.search;
+    } else {
+      host = req.headers.host?.replace(/:\d+$/, '');
+    }
+    const names = Object.keys(this.opts.services);
+    if (host !== undefined && this.opts.services[host]) return { service: host, path };
+    // A sidecar for a single service needs no naming: anything sent to it is for that service.
+    if (names.length === 1 && names[0] !== undefined) return { service: names[0], path };
+    return undefined;
+  }
+
+  private attempt(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: { service: string; path: string; cls: string; headers: OutgoingHttpHeaders; start: number },
+    replicaId: string,
+    tried: Set<string>,
+    retried: boolean,
+  ): void {
+    const rep = this.opts.services[ctx.service]?.replicas.find((r) => r.id === replicaId);
+    const agent = this.agents.get(`${ctx.service}/${replicaId}`);
+    if (!rep || !agent) return void res.writeHead(502).end();
+    tried.add(replicaId);
+    let connected = false;
+    const up = httpRequest({ host: rep.host, port: rep.port, method: req.method, path: ctx.path, headers: ctx.headers, agent });
+
+    const onConnected = () => {
+      connected = true;
+      // Only now does the body start to flow: a failed connect leaves it unread, for the retry.
+      req.pipe(up);
+    };
+    up.on('socket', (sock) => {
+      if (!sock.connecting) return onConnected();
+      const t = setTimeout(() => up.destroy(new ConnectTimeout(`connect to ${rep.host}:${rep.port} timed out`)), this.opts.connectTimeoutMs ?? 2000);
+      sock.once('connect', () => {
+        clearTimeout(t);
+        onConnected();
+      });
+      sock.once('close', () => clearTimeout(t));
+    });
+
+    up.on('response', (ur) => {
+      const labels = { service: ctx.service, replica: replicaId, class: ctx.cls };
+      this.opts.metrics.requests.inc(labels);
+      this.opts.metrics.latency.observe(labels, (performance.now() - ctx.start) / 1000);
+      res.writeHead(ur.statusCode ?? 502, { ...endToEnd(ur.headers), [REPLICA_HEADER]: replicaId });
+      ur.pipe(res);
+      ur.on('error', () => res.destroy());
+    });
+
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      const reason = err.code ?? 'error';
+      this.opts.metrics.upstreamFailures.inc({ service: ctx.service, replica: replicaId, reason });
+      // A reused keep-alive socket the replica had already closed fails the same way, and a
+      // bodiless request on it is safe to send again.
+      const staleSocket = up.reusedSocket && reason === 'ECONNRESET' && ['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '');
+      if (!retried && (!connected || staleSocket) && !res.headersSent) {
+        const next = this.pickers.get(ctx.service)?.next(tried);
+        if (next) {
+          this.opts.metrics.retries.inc({ service: ctx.service });
+          return this.attempt(req, res, ctx, next, tried, true);
+        }
+      }
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`meshflow sidecar: ${ctx.service} unavailable (${reason})\n`);
+      else res.destroy();
+    });
+    // The caller went away: stop the upstream work too.
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
+  }
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+  }
+}

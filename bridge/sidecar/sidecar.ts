@@ -1,0 +1,140 @@
+// The built-in sidecar: the proxy, an admin port (/metrics, /healthz, /weights), and the
+// bus: its own weights topic in, its status out (online, with a last will saying offline).
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { connectBus, HintPublisher, subscribeHints, systemClock, topics, type Clock, type Hint, type HintSubscription } from '../hints.ts';
+import type { SidecarConfig } from './config.ts';
+import { SidecarMetrics } from './metrics.ts';
+import { SidecarProxy } from './proxy.ts';
+import { WeightStore } from './weights.ts';
+
+export interface SidecarOptions {
+  readonly config: SidecarConfig;
+  /** Overrides config.mqttUrl; with neither, the sidecar runs on even weights alone. */
+  readonly mqttUrl?: string;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+}
+
+export interface SidecarAddresses {
+  readonly proxyPort: number;
+  readonly adminPort: number;
+}
+
+export class BuiltinSidecar {
+  readonly metrics = new SidecarMetrics();
+  readonly weights: WeightStore;
+  readonly proxy: SidecarProxy;
+  private readonly clock: Clock;
+  private proxyServer: Server | undefined;
+  private adminServer: Server | undefined;
+  private client: MqttClient | undefined;
+  private sub: HintSubscription | undefined;
+  private publisher: HintPublisher | undefined;
+
+  constructor(private readonly opts: SidecarOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.weights = new WeightStore(this.clock);
+    const c = opts.config;
+    this.proxy = new SidecarProxy({
+      services: c.services,
+      weights: this.weights,
+      metrics: this.metrics,
+      ...(c.ingress?.rules ? { rules: c.ingress.rules } : {}),
+      ...(c.ingress?.defaultClass ? { defaultClass: c.ingress.defaultClass } : {}),
+      ...(c.connectTimeoutMs ? { connectTimeoutMs: c.connectTimeoutMs } : {}),
+    });
+  }
+
+  get id(): string {
+    return this.opts.config.id;
+  }
+
+  async start(): Promise<SidecarAddresses> {
+    const c = this.opts.config;
+    this.proxyServer = createServer({ keepAlive: true }, this.proxy.handle);
+    this.adminServer = createServer((req, res) => void this.admin(req.url ?? '/', res));
+    const proxyPort = await listen(this.proxyServer, c.listen.port, c.listen.host ?? '127.0.0.1');
+    const adminPort = await listen(this.adminServer, c.admin.port, c.admin.host ?? '127.0.0.1');
+    const url = this.opts.mqttUrl ?? c.mqttUrl;
+    if (url) await this.connect(url);
+    return { proxyPort, adminPort };
+  }
+
+  private async connect(url: string): Promise<void> {
+    // The sidecar serves from the first moment, broker or not: it must not wait for it.
+    const probe = new HintPublisher({ publishAsync: async () => undefined }, { source: `sidecar:${this.id}`, clock: this.clock });
+    const will = probe.stamp(this.statusBody('offline'));
+    const client = await connectBus(url, { clientId: `meshflow-sidecar-${this.id}`, will, waitForConnect: false });
+    this.client = client;
+    this.publisher = new HintPublisher(client, { source: `sidecar:${this.id}`, clock: this.clock, startSeq: probe.seq });
+    // Announce on every (re)connect: the broker may have published our will meanwhile.
+    client.on('connect', () => {
+      this.publisher?.publish(this.statusBody('online')).catch((err: unknown) => this.opts.log?.warn({ err }, 'sidecar: status not published'));
+    });
+    client.on('error', (err) => this.opts.log?.warn({ err }, 'sidecar: mqtt error'));
+    subscribeHints(client, [topics.weights(this.id)], (hint) => this.onHint(hint), {
+      onInvalid: (e, topic) => this.opts.log?.warn({ topic, code: e.code }, `sidecar: invalid hint skipped: ${e.message}`),
+    })
+      .then((sub) => {
+        this.sub = sub;
+      })
+      .catch((err: unknown) => this.opts.log?.warn({ err }, 'sidecar: subscribe failed'));
+  }
+
+  private statusBody(state: 'online' | 'offline') {
+    return {
+      kind: 'sidecar_status' as const,
+      sidecarId: this.id,
+      state,
+      ...(this.opts.config.host ? { host: this.opts.config.host } : {}),
+      services: Object.keys(this.opts.config.services),
+    };
+  }
+
+  /** Takes a weights hint (from the bus, or directly in tests). */
+  onHint(hint: Hint): void {
+    if (hint.kind !== 'weights' || hint.sidecarId !== this.id) return;
+    if (this.weights.update(hint)) this.opts.log?.debug({ services: hint.services }, 'sidecar: weights updated');
+  }
+
+  private async admin(url: string, res: import('node:http').ServerResponse): Promise<void> {
+    const path = url.split('?')[0];
+    if (path === '/metrics') {
+      this.metrics.weightsFresh.set(this.weights.fresh() ? 1 : 0);
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(await this.metrics.registry.metrics());
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, mqtt: this.client?.connected ?? false }));
+    } else if (path === '/weights') {
+      const body = Object.fromEntries(Object.keys(this.opts.config.services).map((s) => [s, this.proxy.weightsFor(s)]));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fresh: this.weights.fresh(), services: body }));
+    } else {
+      res.writeHead(404).end();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.client) {
+      // A clean shutdown says offline itself: the broker sends the will only on a lost connection.
+      if (this.client.connected) await this.publisher?.publish(this.statusBody('offline')).catch(() => undefined);
+      await this.sub?.close();
+      await this.client.endAsync(true);
+    }
+    this.proxy.close();
+    await Promise.all([this.proxyServer, this.adminServer].map((s) => (s ? close(s) : undefined)));
+  }
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,66 @@
+// `meshflow hints`: watch the bus live, one line per hint.
+import type { Command } from 'commander';
+import type { Hint } from '../bus/hints.ts';
+import { subscribeHints, type HintMeta } from '../bus/subscriber.ts';
+import { ALL_HINTS } from '../bus/topics.ts';
+import { DEFAULT_MQTT_URL } from './replay.ts';
+
+interface HintsFlags {
+  mqttUrl: string;
+  topic: string[];
+  json: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('hints')
+    .description('subscribe to the hint bus and print each hint as it arrives')
+    .option('--mqtt-url <url>', 'broker to subscribe to', DEFAULT_MQTT_URL)
+    .option('--topic <pattern>', 'MQTT topic filter (repeatable)', collect, [])
+    .option('--json', 'one JSON object per line: {"topic", "retained", "hint"}', false)
+    .action(async (flags: HintsFlags) => {
+      const filters = flags.topic.length > 0 ? flags.topic : [ALL_HINTS];
+      const sub = await subscribeHints(
+        flags.mqttUrl,
+        filters,
+        (hint, meta) => {
+          process.stdout.write((flags.json ? JSON.stringify({ ...meta, hint }) : formatHintLine(hint, meta)) + '\n');
+        },
+        { onInvalid: (err, topic) => process.stderr.write(`invalid ${topic}: ${err.code} ${err.message}\n`) },
+      );
+      // Runs until interrupted.
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await sub.close();
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** One human-readable line: time, kind, seq, source, then what matters for the kind. */
+export function formatHintLine(hint: Hint, meta: HintMeta): string {
+  const time = new Date(hint.ts).toISOString().slice(11, 23);
+  const head = `${time} ${hint.kind.padEnd(14)} ${hint.source}#${hint.seq}${meta.retained ? ' (retained)' : ''}${hint.replayed ? ' (replayed)' : ''}`;
+  return `${head}  ${summary(hint)}`;
+}
+
+function summary(hint: Hint): string {
+  const pct = (u: number) => `${(u * 100).toFixed(1)}%`;
+  switch (hint.kind) {
+    case 'link_state':
+      return `${hint.linkId} ${hint.level} util=${pct(hint.utilization)} rate=${hint.rateBps}/${hint.capacityBps}bps drops=${hint.drops}/s`;
+    case 'event':
+      return [hint.event, hint.linkId, hint.dpid, hint.level, hint.utilization === undefined ? undefined : `util=${pct(hint.utilization)}`]
+        .filter((x) => x !== undefined)
+        .join(' ');
+    case 'cost_row':
+      return `${hint.srcPid} -> ${hint.costs.map((c) => `${c.dstPid}:${c.level}/${pct(c.bottleneckUtilization)}/${c.hops}h`).join(' ')}`;
+    case 'weights':
+      return `${hint.sidecarId} ${Object.entries(hint.services)
+        .map(([svc, reps]) => `${svc}{${Object.entries(reps).map(([r, w]) => `${r}=${w}`).join(',')}}`)
+        .join(' ')}`;
+    case 'sidecar_status':
+      return `${hint.sidecarId} ${hint.state}${hint.host === undefined ? '' : ` on ${hint.host}`}`;
+  }
+}

@@ -1,0 +1,208 @@
+// The live stream at /api/v1/stream: one WebSocket endpoint that fans every published message out to
+// every connected client as one JSON text frame. The controller, the monitor and the bus relay publish
+// into one StreamHub; the dashboard and outside tools listen. A new client first gets a `hello` frame
+// with a snapshot (switches, links, ... from registered providers), then every message published after.
+import type { FastifyInstance } from 'fastify';
+// Importing the plugin's types also brings its route option `wsHandler` into fastify's types.
+import type { WebSocket } from '@fastify/websocket';
+import type { Controller, ControllerEvents } from '../controller.ts';
+import type { SwitchSession } from '../session.ts';
+import { portView, switchView } from './switches.ts';
+
+/** Anything with a `kind`; hints from the bus (link_state, event, weights, cost_row) pass through as they are. */
+export interface StreamMessage {
+  readonly kind: string;
+  readonly [field: string]: unknown;
+}
+
+export interface HelloMessage extends StreamMessage {
+  readonly kind: 'hello';
+  readonly ts: number;
+  readonly protocol: 1;
+  /** provider name -> what it returned at connect time */
+  readonly snapshot: Readonly<Record<string, unknown>>;
+  /** providers that failed, so a client knows a part is missing rather than empty */
+  readonly snapshotErrors: readonly string[];
+}
+
+export type SnapshotProvider = () => unknown;
+
+export interface StreamHubOptions {
+  /**
+   * A client whose unsent bytes would pass this bound is dropped: it cannot keep up, and queueing for it
+   * would grow memory without limit. It reconnects and starts again from a fresh hello snapshot.
+   */
+  readonly maxBufferedBytes?: number;
+}
+
+export interface StreamStats {
+  readonly clients: number;
+  readonly published: number;
+  readonly dropped: number;
+  readonly accepted: number;
+}
+
+interface Client {
+  readonly socket: WebSocket;
+  /** false until the hello frame went out: messages published meanwhile wait here, in order */
+  ready: boolean;
+  readonly backlog: string[];
+  backlogBytes: number;
+}
+
+const OPEN = 1; // WebSocket.OPEN, without importing ws at runtime for one constant
+
+export class StreamHub {
+  private readonly clients = new Set<Client>();
+  private readonly providers = new Map<string, SnapshotProvider>();
+  private readonly maxBufferedBytes: number;
+  private counts = { published: 0, dropped: 0, accepted: 0 };
+
+  constructor(opts: StreamHubOptions = {}) {
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 1 << 20;
+  }
+
+  /** Adds (or replaces) a part of the hello snapshot; returns a function that removes it again. */
+  provide(name: string, provider: SnapshotProvider): () => void {
+    this.providers.set(name, provider);
+    return () => {
+      if (this.providers.get(name) === provider) this.providers.delete(name);
+    };
+  }
+
+  /** Sends one message to every client. A message without `ts` is stamped now, so clients can order it. */
+  publish(message: StreamMessage): void {
+    this.counts.published++;
+    if (this.clients.size === 0) return;
+    const frame = JSON.stringify(typeof message.ts === 'number' ? message : { ...message, ts: Date.now() });
+    for (const c of this.clients) this.deliver(c, frame);
+  }
+
+  get stats(): StreamStats {
+    return { clients: this.clients.size, ...this.counts };
+  }
+
+  /** Takes over an accepted WebSocket: hello first, then the live messages. */
+  attach(socket: WebSocket): void {
+    const client: Client = { socket, ready: false, backlog: [], backlogBytes: 0 };
+    this.clients.add(client);
+    this.counts.accepted++;
+    const forget = (): void => {
+      this.clients.delete(client);
+    };
+    socket.on('close', forget);
+    socket.on('error', forget);
+    // Clients have nothing to say on this stream; what they send is ignored rather than an error.
+    void this.hello().then((hello) => {
+      if (!this.clients.has(client)) return;
+      this.send(client, JSON.stringify(hello));
+      client.ready = true;
+      for (const frame of client.backlog.splice(0)) this.send(client, frame);
+      client.backlogBytes = 0;
+    });
+  }
+
+  /** Closes every client (server shutdown): they see 1001 "going away" and may reconnect elsewhere. */
+  closeAll(): void {
+    for (const c of this.clients) c.socket.close(1001, 'server shutting down');
+    this.clients.clear();
+  }
+
+  private async hello(): Promise<HelloMessage> {
+    const snapshot: Record<string, unknown> = {};
+    const snapshotErrors: string[] = [];
+    await Promise.all(
+      [...this.providers].map(async ([name, provider]) => {
+        try {
+          snapshot[name] = await provider();
+        } catch {
+          snapshotErrors.push(name);
+        }
+      }),
+    );
+    return { kind: 'hello', ts: Date.now(), protocol: 1, snapshot, snapshotErrors };
+  }
+
+  private deliver(client: Client, frame: string): void {
+    if (client.ready) {
+      this.send(client, frame);
+      return;
+    }
+    client.backlog.push(frame);
+    client.backlogBytes += Buffer.byteLength(frame);
+    if (client.backlogBytes > this.maxBufferedBytes) this.drop(client);
+  }
+
+  private send(client: Client, frame: string): void {
+    if (client.socket.readyState !== OPEN) return;
+    if (client.socket.bufferedAmount + Buffer.byteLength(frame) > this.maxBufferedBytes) {
+      this.drop(client);
+      return;
+    }
+    client.socket.send(frame);
+  }
+
+  private drop(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    this.counts.dropped++;
+    // terminate, not close: a close frame would queue behind the very bytes the client is not reading.
+    client.socket.terminate();
+  }
+}
+
+export const STREAM_PATH = '/api/v1/stream';
+
+/** The WebSocket route. A plain GET (no upgrade) is answered 426 with a hint, so the path is discoverable. */
+export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
+  app.route({
+    method: 'GET',
+    url: STREAM_PATH,
+    schema: {
+      summary: 'Live event stream (WebSocket)',
+      description:
+        'Upgrade to a WebSocket to receive JSON text frames: first {kind:"hello", snapshot:{switches, links, ...}}, ' +
+        'then every message as it is published: link_state, event, weights, cost_row and lab_progress hints ' +
+        '(the same shapes as on the bus), and port_status. Slow readers are disconnected and should reconnect.',
+      tags: ['stream'],
+      response: {
+        426: {
+          description: 'Not a WebSocket upgrade request',
+          type: 'object',
+          properties: { error: { type: 'string' }, message: { type: 'string' } },
+          required: ['error', 'message'],
+        },
+      },
+    },
+    handler: async (_req, reply) =>
+      reply
+        .code(426)
+        .header('upgrade', 'websocket')
+        .send({ error: 'upgrade_required', message: `connect with a WebSocket client to ${STREAM_PATH}` }),
+    wsHandler: (socket) => hub.attach(socket),
+  });
+}
+
+/**
+ * Wires the controller into the hub: a `switches` snapshot part, and switch up/down and port changes as
+ * they happen (event names as on the bus). Returns a function that unwires it.
+ */
+export function streamControllerEvents(controller: Controller, hub: StreamHub): () => void {
+  const unprovide = hub.provide('switches', () =>
+    [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchView),
+  );
+  const up = (s: SwitchSession): void =>
+    hub.publish({ kind: 'event', event: 'switch_up', dpid: s.dpid, detail: { switch: switchView(s) } });
+  const down = (s: SwitchSession, reason: string): void =>
+    hub.publish({ kind: 'event', event: 'switch_down', dpid: s.dpid, detail: { reason } });
+  const port = (s: SwitchSession, m: ControllerEvents['port_status'][1]): void =>
+    hub.publish({ kind: 'port_status', dpid: s.dpid, reason: m.reason, port: portView(m.port) });
+  controller.on('switch_up', up);
+  controller.on('switch_down', down);
+  controller.on('port_status', port);
+  return () => {
+    unprovide();
+    controller.off('switch_up', up);
+    controller.off('switch_down', down);
+    controller.off('port_status', port);
+  };
+}

@@ -1,0 +1,66 @@
+// A real HAProxy for tests: own config in a temp dir, foreground (-db), stopped by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runtimeCommand } from '../../../bridge/adapters/haproxy-socket.ts';
+import { waitFor } from '../../support/wait.ts';
+
+export interface TestHaproxy {
+  readonly pid: number;
+  readonly socket: string;
+  readonly frontendPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startHaproxy(opts: {
+  backend: string;
+  servers: readonly { name: string; port: number }[];
+  frontendPort: number;
+}): Promise<TestHaproxy> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshflow-haproxy-'));
+  const socket = join(dir, 'admin.sock');
+  const cfg = join(dir, 'haproxy.cfg');
+  await writeFile(
+    cfg,
+    [
+      'global',
+      `  stats socket ${socket} level admin`,
+      'defaults',
+      '  mode http',
+      '  timeout connect 1s',
+      '  timeout client 5s',
+      '  timeout server 5s',
+      'frontend fe',
+      `  bind 127.0.0.1:${opts.frontendPort}`,
+      `  default_backend ${opts.backend}`,
+      `backend ${opts.backend}`,
+      '  balance roundrobin',
+      ...opts.servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100`),
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('haproxy did not start');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(pid, 'SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('haproxy stats socket', async () => {
+      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr}`);
+      return (await runtimeCommand(socket, 'show info')).includes('Pid:');
+    }, { timeoutMs: 10_000 });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid, socket, frontendPort: opts.frontendPort, stop };
+}

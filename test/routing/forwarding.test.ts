@@ -1,0 +1,308 @@
+// The forwarding planner, faucet-style: feed packet-ins and topology events to the pure functions,
+// apply the programs they return to a fake data plane, and ask where packets go.
+import assert from 'node:assert/strict';
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  IP_PROTO_ICMP,
+  IP_PROTO_TCP,
+  ARP_REPLY,
+  arpRequest,
+  buildArp,
+  buildEthernet,
+  buildIpv4,
+  buildTcpSyn,
+  parseArp,
+  parseEthernet,
+  parseFrame,
+  type Frame,
+} from '../../controller/packet/index.ts';
+import { OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER } from '../../controller/openflow/index.ts';
+import { emptyLinks, dropPort, observeLink, type LinkTable } from '../../controller/topology/links.ts';
+import { emptyHosts, learnHost, type HostTable } from '../../controller/topology/hosts.ts';
+import type { NetworkSnapshot } from '../../controller/topology/snapshot.ts';
+import type { Endpoint, Link, TopologyEvent } from '../../controller/topology/types.ts';
+import {
+  defaultForwardingOptions,
+  FORWARDING_COOKIE_TAG,
+  handleFlowRemoved,
+  handlePacket,
+  handleTopology,
+  initialForwardingState,
+  planPath,
+  type ForwardingOptions,
+  type ForwardingState,
+  type Plan,
+} from '../../controller/routing/forwarding.ts';
+import { FakeNetwork, type Fields } from './fake-network.ts';
+
+const dp = (n: number): string => n.toString(16).padStart(16, '0');
+const ep = (n: number, port: number): Endpoint => ({ dpid: dp(n), port });
+
+function cable(t: LinkTable, a: Endpoint, b: Endpoint): LinkTable {
+  return observeLink(observeLink(t, a, b, 1e9, 0).state, b, a, 1e9, 0).state;
+}
+
+// The diamond: s1 —1/1— s2 —2/1— s4, s1 —2/1— s3 —2/2— s4; hosts on port 3 of s1, s4 and s2.
+let DIAMOND = cable(emptyLinks, ep(1, 1), ep(2, 1));
+DIAMOND = cable(DIAMOND, ep(1, 2), ep(3, 1));
+DIAMOND = cable(DIAMOND, ep(2, 2), ep(4, 1));
+DIAMOND = cable(DIAMOND, ep(3, 2), ep(4, 2));
+
+const H1 = { mac: '00:00:00:00:00:01', ipv4: '10.0.0.1', at: ep(1, 3) };
+const H2 = { mac: '00:00:00:00:00:02', ipv4: '10.0.0.2', at: ep(4, 3) };
+const H3 = { mac: '00:00:00:00:00:03', ipv4: '10.0.0.3', at: ep(2, 3) };
+const HOST_PORTS = [ep(1, 3), ep(4, 3), ep(2, 3), ep(3, 3), ep(2, 5)];
+
+function hosts(...hs: { mac: string; ipv4: string; at: Endpoint }[]): HostTable {
+  return hs.reduce((t, h) => learnHost(t, h, 0).state, emptyHosts);
+}
+
+function snapshot(links: LinkTable, hostTable: HostTable, now = 10_000): NetworkSnapshot {
+  const ports = (n: number) => [1, 2, 3, ...(n === 2 ? [5] : [])].map((port) => ({ port, upSince: 0, speedKbps: 1e6 }));
+  return { now, switches: new Map([1, 2, 3, 4].map((n) => [dp(n), ports(n)])), links, hosts: hostTable, settleMs: 1000 };
+}
+
+function ipFrame(src: typeof H1, dst: typeof H1, proto = IP_PROTO_ICMP, ports?: [number, number]): { frame: Frame; data: Buffer } {
+  const payload = proto === IP_PROTO_TCP && ports ? buildTcpSyn(ports[0], ports[1]) : Buffer.alloc(8);
+  const data = buildEthernet({ dst: dst.mac, src: src.mac, ethType: ETH_TYPE_IPV4, payload: buildIpv4({ src: src.ipv4, dst: dst.ipv4, protocol: proto, payload }) });
+  const f = parseFrame(data);
+  assert.ok(f.ok);
+  return { frame: f.value, data };
+}
+
+function fieldsOf(src: typeof H1, dst: typeof H1, proto = IP_PROTO_ICMP, ports?: [number, number]): Fields {
+  const f: Record<string, string | number> = { eth_type: ETH_TYPE_IPV4, eth_src: src.mac, eth_dst: dst.mac, ipv4_src: src.ipv4, ipv4_dst: dst.ipv4, ip_proto: proto };
+  if (ports) Object.assign(f, { tcp_src: ports[0], tcp_dst: ports[1] });
+  return f;
+}
+
+const OPTS: ForwardingOptions = defaultForwardingOptions;
+const links = (t: LinkTable): Link[] => [...t.values()];
+
+describe('routing: planPath', () => {
+  it('emits one rule per switch, egress first, with in_port, idle timeout and flow-removed at ingress only', () => {
+    const hops = [
+      { dpid: dp(1), inPort: 3, outPort: 1 },
+      { dpid: dp(2), inPort: 1, outPort: 2 },
+      { dpid: dp(4), inPort: 1, outPort: 3 },
+    ];
+    const progs = planPath(hops, { src: '10.0.0.1', dst: '10.0.0.2' }, 0x42n, { ...OPTS, idleTimeoutSec: 7 });
+    assert.deepEqual(progs.map((p) => p.dpid), [dp(4), dp(2), dp(1)]);
+    for (const p of progs) {
+      const m = p.messages[0];
+      assert.ok(m?.type === 'flow_mod');
+      assert.equal(m.idleTimeout, 7);
+      assert.equal(m.cookie, 0x42n);
+      assert.equal(m.flags & OFPFF_SEND_FLOW_REM, p.dpid === dp(1) ? OFPFF_SEND_FLOW_REM : 0);
+      assert.deepEqual(m.match.slice(0, 2), [{ field: 'in_port', value: hops.find((h) => h.dpid === p.dpid)?.inPort }, { field: 'eth_type', value: 0x0800 }]);
+    }
+  });
+});
+
+describe('routing: IPv4 forwarding', () => {
+  const snap = snapshot(DIAMOND, hosts(H1, H2, H3));
+
+  function install(state: ForwardingState, net: FakeNetwork, src: typeof H1, dst: typeof H1, proto = IP_PROTO_ICMP, ports?: [number, number], opts = OPTS): Plan {
+    const plan = handlePacket(state, snap, { at: src.at, ...ipFrame(src, dst, proto, ports) }, opts);
+    net.apply(plan.programs);
+    return plan;
+  }
+
+  it('installs a path that carries the packet from host to host, then sends the packet out of the ingress', () => {
+    const net = new FakeNetwork(links(DIAMOND), HOST_PORTS);
+    assert.equal(net.trace(H1.at, fieldsOf(H1, H2)).kind, 'controller', 'nothing installed yet');
+    const plan = install(initialForwardingState, net, H1, H2);
+    const r = net.trace(H1.at, fieldsOf(H1, H2));
+    assert.equal(r.kind, 'delivered');
+    assert.ok(r.kind === 'delivered' && r.at.dpid === dp(4) && r.at.port === 3);
+    assert.equal(r.path.length, 3);
+    assert.equal(plan.packetOuts.length, 1);
+    const po = plan.packetOuts[0]?.messages[0];
+    assert.ok(po?.type === 'packet_out');
+    assert.equal(plan.packetOuts[0]?.dpid, dp(1));
+    assert.equal(po.inPort, 3);
+    assert.deepEqual(po.actions.map((a) => a.type === 'output' && a.port), [net.lookup(dp(1), { ...fieldsOf(H1, H2), in_port: 3 })?.outPort]);
+    assert.equal(plan.state.flows.size, 1);
+    // The reverse direction is its own flow: not installed until its own packet-in.
+    assert.equal(net.trace(H2.at, fieldsOf(H2, H1)).kind, 'controller');
+  });
+
+  it('re-adds under the same cookie when a packet-in shows a rule idled out', () => {
+    const net = new FakeNetwork(links(DIAMOND), HOST_PORTS);
+    const first = install(initialForwardingState, net, H1, H2);
+    const again = handlePacket(first.state, snap, { at: H1.at, ...ipFrame(H1, H2) }, OPTS);
+    assert.equal(again.state.nextFlowId, first.state.nextFlowId);
+    const cookies = new Set(again.programs.flatMap((p) => p.messages.map((m) => (m.type === 'flow_mod' ? m.cookie : -1n))));
+    assert.deepEqual([...cookies], [FORWARDING_COOKIE_TAG | 1n]);
+  });
+
+  it('spreads TCP connections over both diamond paths with ECMP, each on one path', () => {
+    const net = new FakeNetwork(links(DIAMOND), HOST_PORTS);
+    let state = initialForwardingState;
+    const middles = new Set<string>();
+    for (let sport = 40000; sport < 40016; sport++) {
+      state = install(state, net, H1, H2, IP_PROTO_TCP, [sport, 80]).state;
+      const r = net.trace(H1.at, fieldsOf(H1, H2, IP_PROTO_TCP, [sport, 80]));
+      assert.equal(r.kind, 'delivered');
+      middles.add(r.path[1] ?? '');
+    }
+    assert.deepEqual([...middles].sort(), [dp(2), dp(3)]);
+    assert.equal(state.flows.size, 16);
+  });
+
+  it('keeps every flow between two hosts on the first path when ECMP is off', () => {
+    const net = new FakeNetwork(links(DIAMOND), HOST_PORTS);
+    let state = initialForwardingState;
+    const single = { ...OPTS, ecmp: false };
+    for (let sport = 40000; sport < 40008; sport++) state = install(state, net, H1, H2, IP_PROTO_TCP, [sport, 80], single).state;
+    assert.equal(state.flows.size, 1, 'one flow per address pair');
+    for (let sport = 50000; sport < 50008; sport++) {
+      const r = net.trace(H1.at, fieldsOf(H1, H2, IP_PROTO_TCP, [sport, 443]));
+      assert.ok(r.kind === 'delivered' && r.path[1] === dp(2));
+    }
+  });
+
+  it('floods a packet for an unknown host to edge ports only, and drops one from an unknown source', () => {
+    const stranger = { mac: '00:00:00:00:00:99', ipv4: '10.0.0.99', at: ep(3, 3) };
+    const toUnknown = handlePacket(initialForwardingState, snap, { at: H1.at, ...ipFrame(H1, stranger) }, OPTS);
+    assert.equal(toUnknown.programs.length, 0);
+    const outs = toUnknown.packetOuts.flatMap((p) => p.messages.flatMap((m) => (m.type === 'packet_out' ? m.actions.map((a) => a.type === 'output' && `${p.dpid.slice(-1)}:${a.port}`) : [])));
+    assert.deepEqual(outs.sort(), ['2:3', '2:5', '3:3', '4:3']);
+    const fromUnknown = handlePacket(initialForwardingState, snap, { at: ep(2, 1), ...ipFrame(stranger, H2) }, OPTS);
+    assert.deepEqual([fromUnknown.programs.length, fromUnknown.packetOuts.length], [0, 0]);
+  });
+
+  it('installs the whole path and sends from the middle when the packet-in comes from a middle switch', () => {
+    const net = new FakeNetwork(links(DIAMOND), HOST_PORTS);
+    const first = install(initialForwardingState, net, H1, H2);
+    const mid = first.state.flows.values().next().value?.hops[1];
+    assert.ok(mid);
+    const plan = handlePacket(first.state, snap, { at: { dpid: mid.dpid, port: mid.inPort }, ...ipFrame(H1, H2) }, OPTS);
+    assert.equal(plan.programs.length, 3);
+    const po = plan.packetOuts[0];
+    assert.equal(po?.dpid, mid.dpid);
+    const msg = po?.messages[0];
+    assert.ok(msg?.type === 'packet_out' && msg.actions[0]?.type === 'output' && msg.actions[0].port === mid.outPort);
+  });
+});
+
+describe('routing: topology changes', () => {
+  const snap = snapshot(DIAMOND, hosts(H1, H2, H3));
+
+  function installed(): { state: ForwardingState; net: FakeNetwork } {
+    const net = new FakeNetwork(links(DIAMOND), HOST_PORTS);
+    const plan = handlePacket(initialForwardingState, snap, { at: H1.at, ...ipFrame(H1, H2) }, OPTS);
+    net.apply(plan.programs);
+    return { state: plan.state, net };
+  }
+
+  it('moves flows off a link that goes down, then removes the old rules', () => {
+    const { state, net } = installed();
+    const flow = [...state.flows.values()][0]!;
+    const usedLink = DIAMOND.get(flow.linkIds[0]!)!;
+    const down = dropPort(DIAMOND, usedLink.src, 'port_down', 20_000);
+    const ev = down.events[0]!;
+    const plan = handleTopology(state, snapshot(down.state, snap.hosts, 20_000), ev, OPTS);
+    const after = new FakeNetwork(links(down.state), HOST_PORTS);
+    after.tables.clear();
+    for (const [k, v] of net.tables) after.tables.set(k, [...v]);
+    after.apply(plan.programs);
+    const r = after.trace(H1.at, fieldsOf(H1, H2));
+    assert.ok(r.kind === 'delivered' && r.at.port === 3 && r.at.dpid === dp(4), JSON.stringify(r));
+    assert.notEqual(r.path[1], usedLink.dst.dpid, 'avoids the dead link');
+    assert.ok(!after.allCookies().has(flow.cookie), 'no rule of the old path is left');
+    // New rules first (egress first), deletes of the old cookie last.
+    const kinds = plan.programs.map((p) => (p.messages[0]?.type === 'flow_mod' && p.messages[0].command === 0 ? 'add' : 'del'));
+    assert.deepEqual(kinds, ['add', 'add', 'add', 'del', 'del', 'del']);
+  });
+
+  it('deletes flows that have no path left, and leaves flows on other links alone', () => {
+    const { state } = installed();
+    const cut = dropPort(dropPort(DIAMOND, ep(4, 1), 'port_down', 1).state, ep(4, 2), 'port_down', 1);
+    const s = snapshot(cut.state, snap.hosts);
+    let next = state;
+    const programs = [];
+    for (const ev of cut.events) {
+      const p = handleTopology(next, s, ev, OPTS);
+      next = p.state;
+      programs.push(...p.programs);
+    }
+    assert.equal(next.flows.size, 0);
+    assert.ok(programs.every((p) => p.messages.every((m) => m.type === 'flow_mod' && m.command === 3)));
+    const unrelated: TopologyEvent = { type: 'link_up', link: [...DIAMOND.values()][0]! };
+    assert.deepEqual(handleTopology(state, snap, unrelated, OPTS).programs, []);
+  });
+
+  it('follows a host that moves to another switch', () => {
+    const { state, net } = installed();
+    const moved = learnHost(snap.hosts, { mac: H2.mac, ipv4: H2.ipv4, at: ep(2, 5) }, 30_000);
+    const plan = handleTopology(state, snapshot(DIAMOND, moved.state, 30_000), moved.events[0]!, OPTS);
+    net.apply(plan.programs);
+    const r = net.trace(H1.at, fieldsOf(H1, H2));
+    assert.ok(r.kind === 'delivered' && r.at.dpid === dp(2) && r.at.port === 5, JSON.stringify(r));
+  });
+
+  it('ends a flow when its ingress rule is removed, deleting its rules elsewhere', () => {
+    const { state } = installed();
+    const flow = [...state.flows.values()][0]!;
+    assert.deepEqual(handleFlowRemoved(state, dp(4), flow.cookie).programs, [], 'only the ingress rule ends a flow');
+    const plan = handleFlowRemoved(state, dp(1), flow.cookie);
+    assert.equal(plan.state.flows.size, 0);
+    assert.deepEqual(plan.programs.map((p) => p.dpid).sort(), flow.hops.slice(1).map((h) => h.dpid).sort());
+  });
+});
+
+describe('routing: ARP', () => {
+  const snap = snapshot(DIAMOND, hosts(H1, H2, H3));
+  const arpFrom = (src: typeof H1, targetIp: string): { frame: Frame; data: Buffer } => {
+    const data = buildEthernet({ dst: 'ff:ff:ff:ff:ff:ff', src: src.mac, ethType: ETH_TYPE_ARP, payload: buildArp(arpRequest(src.mac, src.ipv4, targetIp)) });
+    const f = parseFrame(data);
+    assert.ok(f.ok);
+    return { frame: f.value, data };
+  };
+
+  it('answers a request for a known host itself, out of the asking port', () => {
+    const plan = handlePacket(initialForwardingState, snap, { at: H1.at, ...arpFrom(H1, H2.ipv4) }, OPTS);
+    assert.equal(plan.packetOuts.length, 1);
+    const po = plan.packetOuts[0]!;
+    const msg = po.messages[0];
+    assert.ok(msg?.type === 'packet_out');
+    assert.equal(po.dpid, dp(1));
+    assert.equal(msg.inPort, OFPP_CONTROLLER);
+    assert.deepEqual(msg.actions, [{ type: 'output', port: 3, maxLen: 0 }]);
+    const eth = parseEthernet(msg.data);
+    assert.ok(eth.ok);
+    assert.deepEqual([eth.value.dst, eth.value.src], [H1.mac, H2.mac]);
+    const arp = parseArp(eth.value.payload);
+    assert.ok(arp.ok);
+    assert.deepEqual(arp.value, { op: ARP_REPLY, senderMac: H2.mac, senderIp: H2.ipv4, targetMac: H1.mac, targetIp: H1.ipv4 });
+  });
+
+  it('floods a request for an unknown address to every edge port but the asking one, once', () => {
+    const first = handlePacket(initialForwardingState, snap, { at: H1.at, ...arpFrom(H1, '10.0.0.77') }, OPTS);
+    const outs = first.packetOuts.flatMap((p) => p.messages.flatMap((m) => (m.type === 'packet_out' ? m.actions.map((a) => a.type === 'output' && `${p.dpid.slice(-1)}:${a.port}`) : [])));
+    assert.deepEqual(outs.sort(), ['2:3', '2:5', '3:3', '4:3'], 'host ports only: no switch-to-switch port, not the ingress');
+    const repeat = handlePacket(first.state, { ...snap, now: snap.now + 100 }, { at: ep(2, 1), ...arpFrom(H1, '10.0.0.77') }, OPTS);
+    assert.equal(repeat.packetOuts.length, 0, 'the same frame coming back is not flooded again');
+    const retry = handlePacket(first.state, { ...snap, now: snap.now + 1000 }, { at: H1.at, ...arpFrom(H1, '10.0.0.77') }, OPTS);
+    assert.equal(retry.packetOuts.length, 3, 'a retry a second later is');
+  });
+
+  it('does not flood out of ports that came up too recently to be known as host ports', () => {
+    const young = { ...snap, switches: new Map([...snap.switches].map(([d, ps]) => [d, d === dp(3) ? ps.map((p) => ({ ...p, upSince: snap.now - 10 })) : ps])) };
+    const plan = handlePacket(initialForwardingState, young, { at: H1.at, ...arpFrom(H1, '10.0.0.77') }, OPTS);
+    assert.ok(plan.packetOuts.every((p) => p.dpid !== dp(3)));
+  });
+
+  it('delivers an ARP reply to a known host directly', () => {
+    const data = buildEthernet({ dst: H1.mac, src: H2.mac, ethType: ETH_TYPE_ARP, payload: buildArp({ op: ARP_REPLY, senderMac: H2.mac, senderIp: H2.ipv4, targetMac: H1.mac, targetIp: H1.ipv4 }) });
+    const f = parseFrame(data);
+    assert.ok(f.ok);
+    const plan = handlePacket(initialForwardingState, snap, { at: H2.at, frame: f.value, data }, OPTS);
+    assert.deepEqual(plan.packetOuts.map((p) => p.dpid), [dp(1)]);
+    const msg = plan.packetOuts[0]?.messages[0];
+    assert.ok(msg?.type === 'packet_out');
+    assert.deepEqual(msg.actions, [{ type: 'output', port: 3, maxLen: 0 }]);
+  });
+});
