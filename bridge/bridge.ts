@@ -66,6 +66,7 @@ export class Bridge {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private pending = false;
+  private stopped = false;
   private readonly params: PolicyParams;
   private readonly clock: Clock;
   private readonly ttlMs: number;
@@ -188,6 +189,8 @@ export class Bridge {
 
   /** Stops, withdrawing the intents this bridge asked for: they were its to keep true. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.opts.registry.off('change', this.onRegistryChange);
     await this.chain;

@@ -1,5 +1,5 @@
 // `meshflow bridge`: registry + weight policy + adapters + intents, with its REST API.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { pino } from 'pino';
 import { buildApi } from '../bridge/api.ts';
 import { Bridge } from '../bridge/bridge.ts';
@@ -10,9 +10,9 @@ interface BridgeFlags {
   mqttUrl: string;
   registry?: string;
   controllerUrl?: string;
-  apiPort: string;
+  apiPort: number;
   apiHost: string;
-  weightsTtl: string;
+  weightsTtl: number;
   logLevel: string;
 }
 
@@ -23,9 +23,9 @@ export function register(program: Command): void {
     .option('--mqtt-url <url>', 'hint bus broker', 'mqtt://127.0.0.1:1883')
     .option('--registry <file>', 'services file (YAML or JSON): services, replicas, sidecars, attachments; see bridge/README.md')
     .option('--controller-url <url>', 'controller REST base URL for intents (e.g. http://127.0.0.1:8080); none: no intents')
-    .option('--api-port <port>', 'port of the bridge REST API (registry, weights)', '8181')
+    .option('--api-port <port>', 'port of the bridge REST API (registry, weights)', intArg, 8181)
     .option('--api-host <host>', 'address the REST API binds', '127.0.0.1')
-    .option('--weights-ttl <ms>', 'ttl of published weights', '30000')
+    .option('--weights-ttl <ms>', 'ttl of published weights; they are re-sent every ttl/3', intArg, 30_000)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: BridgeFlags) => {
       const log = pino({ level: opts.logLevel });
@@ -34,12 +34,12 @@ export function register(program: Command): void {
         mqttUrl: opts.mqttUrl,
         registry: store,
         log,
-        weightsTtlMs: Number(opts.weightsTtl),
+        weightsTtlMs: opts.weightsTtl,
         ...(opts.controllerUrl ? { controllerUrl: opts.controllerUrl } : {}),
       });
       await bridge.start();
       const api = buildApi(store, bridge);
-      await api.listen({ port: Number(opts.apiPort), host: opts.apiHost });
+      await api.listen({ port: opts.apiPort, host: opts.apiHost });
       log.info({ api: `http://${opts.apiHost}:${opts.apiPort}` }, 'bridge: running');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -48,4 +48,10 @@ export function register(program: Command): void {
       await api.close();
       await bridge.stop();
     });
+}
+
+function intArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
 }

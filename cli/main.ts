@@ -1,6 +1,9 @@
 // The meshflow command line: one subcommand per piece, each registered by a module of its own.
 import { Command } from 'commander';
 import { register as controller, startControllerCommand } from './controller.ts';
+import { register as decode } from './decode.ts';
+import { register as hints } from './hints.ts';
+import { register as replay } from './replay.ts';
 import { ensureSystem } from './system.ts';
 
 const program = new Command('meshflow')
@@ -16,6 +19,9 @@ program
   });
 
 controller(program);
+decode(program);
+replay(program);
+hints(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,6 +5,7 @@ import { Controller } from './controller.ts';
 import { startApi } from './api/server.ts';
 import { StreamHub } from './api/stream.ts';
 import { ControllerMetrics } from './api/metrics.ts';
+import { Network, type NetworkOptions } from './routing/network.ts';
 
 export interface RunOptions {
   readonly ofHost?: string;
@@ -13,6 +14,14 @@ export interface RunOptions {
   readonly apiPort?: number;
   readonly echoIntervalMs?: number;
   readonly logger?: Logger;
+  /** LLDP period; a link unheard for 3.5 periods goes down (default 1000 ms). */
+  readonly lldpIntervalMs?: number;
+  /** Link capacities in bit/s by sending port "<dpid>:<port>" (e.g. from a topology file). */
+  readonly capacities?: NetworkOptions['capacities'];
+  /** Spread flows over equal-cost paths (default true); false: one path per host pair. */
+  readonly ecmp?: boolean;
+  /** Host names by MAC, for the API (e.g. from a topology file). */
+  readonly hostNames?: NetworkOptions['hostNames'];
 }
 
 export interface RunningController {
@@ -22,6 +31,8 @@ export interface RunningController {
   readonly hub: StreamHub;
   /** The monitor reports link load here (setLink) for /metrics. */
   readonly metrics: ControllerMetrics;
+  /** Link and host discovery, and forwarding between hosts. */
+  readonly network: Network;
   readonly ofPort: number;
   readonly apiUrl: string;
   stop(): Promise<void>;
@@ -34,14 +45,30 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     echoIntervalMs: opts.echoIntervalMs,
     logger: opts.logger,
   });
-  const { port: ofPort } = await controller.listen();
+  const network = new Network(controller, {
+    lldpIntervalMs: opts.lldpIntervalMs,
+    capacities: opts.capacities,
+    ecmp: opts.ecmp,
+    hostNames: opts.hostNames,
+    logger: opts.logger,
+  });
+  // Before listening, so no switch can join unseen.
+  network.start();
+  let ofPort: number;
+  try {
+    ({ port: ofPort } = await controller.listen());
+  } catch (err) {
+    network.stop();
+    throw err;
+  }
   const hub = new StreamHub();
   const metrics = new ControllerMetrics(controller, { hub });
   let api: FastifyInstance;
   try {
-    api = await startApi(controller, { host: opts.apiHost, port: opts.apiPort, hub, metrics });
+    api = await startApi(controller, { host: opts.apiHost, port: opts.apiPort, hub, metrics, network });
   } catch (err) {
     metrics.close();
+    network.stop();
     await controller.close();
     throw err;
   }
@@ -52,10 +79,12 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     api,
     hub,
     metrics,
+    network,
     ofPort,
     apiUrl: `http://${opts.apiHost ?? '127.0.0.1'}:${apiPort}`,
     async stop() {
       metrics.close();
+      network.stop();
       await Promise.all([api.close(), controller.close()]);
     },
   };

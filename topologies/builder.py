@@ -231,8 +231,7 @@ class Network(object):
         try:
             node = self.host(req['host'])
             timeout = req.get('timeoutMs', 60000) / 1000.0
-            proc = node.popen(['bash', '-c', req['command']], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            proc = popen_in(node, req['command'], subprocess.PIPE)
             with self.lock:
                 self.inflight.add(proc)
             try:
@@ -258,10 +257,7 @@ class Network(object):
             log_file = os.path.join(self.state.data['logDir'],
                                     '%s-%d.log' % (req['host'], self.spawn_count))
         with open(log_file, 'ab') as out:
-            # mnexec -d makes the process a session (and group) leader: kill() can take the
-            # whole group, children included.
-            proc = node.popen(['bash', '-c', req['command']], stdin=subprocess.DEVNULL,
-                              stdout=out, stderr=subprocess.STDOUT)
+            proc = popen_in(node, req['command'], out)
         self.spawned[proc.pid] = (proc, req['host'], log_file)
         return {'pid': proc.pid, 'logFile': log_file}
 
@@ -315,6 +311,55 @@ class Network(object):
                 self.state.remove()
             self.state = None
         return {'leftovers': leftovers}
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper():
+    """Orphans of spawned process trees (a pipeline whose shell was killed) are reparented to us
+    instead of to pid 1, which on these machines does not reap them: they would stay zombies."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        log('prctl(PR_SET_CHILD_SUBREAPER) failed; orphaned zombies may linger')
+
+
+def reap_orphans():
+    """Reap zombie orphans that were reparented to us. Only processes in a session led by another
+    process qualify: our own children (Mininet's Popen objects, which wait for themselves) are
+    either in our session or lead their own, and must not have their exit status stolen."""
+    me, my_sid = os.getpid(), os.getsid(0)
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        state, ppid, sid = fields[0], int(fields[1]), int(fields[3])
+        if state == 'Z' and ppid == me and sid not in (pid, my_sid):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def reaper_loop():
+    while True:
+        time.sleep(1)
+        reap_orphans()
+
+
+def popen_in(node, command, stdout):
+    """Run `bash -c command` in a host's namespace as the leader of a new session, so that
+    kill_group() reaches it and its children. The session is created by Popen before exec
+    (not by mnexec -d after it), so a kill right after spawn cannot miss the group."""
+    return node.popen(['bash', '-c', command], mncmd=['mnexec', '-a', str(node.pid)],
+                      start_new_session=True, stdin=subprocess.DEVNULL, stdout=stdout,
+                      stderr=subprocess.STDOUT)
 
 
 def existing_bridges():
@@ -462,6 +507,8 @@ def main():
     setLogLevel(os.environ.get('MESHFLOW_MININET_LOG', 'warning'))
     lg.addFilter(QuietHtb())
     server = Server(proto)
+    become_subreaper()
+    threading.Thread(target=reaper_loop, daemon=True).start()
 
     def on_signal(signum, _frame):
         raise SystemExit(128 + signum)
@@ -475,6 +522,7 @@ def main():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         result = server.stop()
+        reap_orphans()
         if result['leftovers']:
             log('left over: %s' % ', '.join(result['leftovers']))
 

@@ -7,6 +7,10 @@ import { StreamHub, streamControllerEvents, streamRoutes } from './stream.ts';
 import { ControllerMetrics, metricsRoutes } from './metrics.ts';
 import { openApiRoutes, registerOpenApi } from './openapi.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
+import { linkRoutes } from './links.ts';
+import { hostRoutes } from './hosts.ts';
+import { pathRoutes } from './paths.ts';
+import type { Network } from '../routing/network.ts';
 
 export interface BuildOptions {
   /** The live stream's hub; one is made when not given (then reachable only through the controller's events). */
@@ -14,6 +18,8 @@ export interface BuildOptions {
   readonly metrics?: ControllerMetrics;
   /** Sees every route as it is registered (tests use it to check that each one is documented). */
   readonly onRoute?: onRouteHookHandler;
+  /** Discovery and forwarding: /links, /hosts and /paths exist only with it. */
+  readonly network?: Network;
 }
 
 export interface ApiOptions extends BuildOptions {
@@ -60,6 +66,11 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
     metricsRoutes(app, metrics);
     openApiRoutes(app);
     dashboardRoutes(app);
+    if (opts.network) {
+      linkRoutes(app, opts.network);
+      hostRoutes(app, opts.network);
+      pathRoutes(app, opts.network);
+    }
   });
   return root;
 }

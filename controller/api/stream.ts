@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { Controller, ControllerEvents } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
+import { OFPPR_ADD, OFPPR_DELETE } from '../openflow/index.ts';
 import { portView, switchView } from './switches.ts';
 
 /** Anything with a `kind`; hints from the bus (link_state, event, weights, cost_row) pass through as they are. */
@@ -182,6 +183,10 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
   });
 }
 
+function portReason(reason: number): 'add' | 'delete' | 'modify' {
+  return reason === OFPPR_ADD ? 'add' : reason === OFPPR_DELETE ? 'delete' : 'modify';
+}
+
 /**
  * Wires the controller into the hub: a `switches` snapshot part, and switch up/down and port changes as
  * they happen (event names as on the bus). Returns a function that unwires it.
@@ -195,7 +200,7 @@ export function streamControllerEvents(controller: Controller, hub: StreamHub): 
   const down = (s: SwitchSession, reason: string): void =>
     hub.publish({ kind: 'event', event: 'switch_down', dpid: s.dpid, detail: { reason } });
   const port = (s: SwitchSession, m: ControllerEvents['port_status'][1]): void =>
-    hub.publish({ kind: 'port_status', dpid: s.dpid, reason: m.reason, port: portView(m.port) });
+    hub.publish({ kind: 'port_status', dpid: s.dpid, reason: portReason(m.reason), port: portView(m.port) });
   controller.on('switch_up', up);
   controller.on('switch_down', down);
   controller.on('port_status', port);

@@ -89,11 +89,11 @@ export type Match = readonly OxmField[];
 const KIND_BY_CODE: readonly Kind[] = OXM_BASIC_FIELDS.map((r) => r[2]);
 const SIZE_BY_CODE: readonly number[] = OXM_BASIC_FIELDS.map((r) => r[1]);
 const NAME_BY_CODE: readonly OxmBasicName[] = OXM_BASIC_FIELDS.map((r) => r[0]);
-const CODE_BY_NAME: Readonly<Record<string, number>> = Object.fromEntries(OXM_BASIC_FIELDS.map((r, i) => [r[0], i]));
+const CODE_BY_NAME: ReadonlyMap<string, number> = new Map(OXM_BASIC_FIELDS.map((r, i) => [r[0], i]));
 const BASIC_COUNT = OXM_BASIC_FIELDS.length;
 
 export function oxmCodeOf(name: OxmBasicName): number {
-  return CODE_BY_NAME[name]!;
+  return CODE_BY_NAME.get(name)!;
 }
 export function oxmNameOf(code: number): OxmBasicName | undefined {
   return NAME_BY_CODE[code];
@@ -189,7 +189,7 @@ export function oxmSize(f: OxmField): number {
     case 'unknown':
       return 4 + f.data.length;
     default: {
-      const code = CODE_BY_NAME[f.field];
+      const code = CODE_BY_NAME.get(f.field);
       if (code === undefined) throw encodeError(`unknown OXM field ${String(f.field)}`);
       const size = SIZE_BY_CODE[code]!;
       return 4 + (f.mask === undefined ? size : size * 2);
@@ -215,7 +215,8 @@ export function writeOxm(w: Writer, f: OxmField): void {
       w.bytes(f.data);
       return;
     default: {
-      const code = CODE_BY_NAME[f.field]!;
+      const code = CODE_BY_NAME.get(f.field);
+      if (code === undefined) throw encodeError(`unknown OXM field ${String(f.field)}`);
       const size = SIZE_BY_CODE[code]!;
       const kind = KIND_BY_CODE[code]!;
       const masked = f.mask !== undefined;

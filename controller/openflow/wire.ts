@@ -114,22 +114,45 @@ export class Writer {
     this.pos = pos;
   }
 
+  // Direct byte stores with an explicit range check: faster than Buffer#writeUInt*BE and
+  // still refuses values that do not fit (reported by encode() as OF_ERR_ENCODE).
   u8(v: number): void {
-    this.buf.writeUInt8(v, this.pos);
-    this.pos += 1;
+    if ((v & 0xff) !== v) throw encodeError(`${v} does not fit 8 bits`);
+    this.buf[this.pos++] = v;
   }
 
   u16(v: number): void {
-    this.buf.writeUInt16BE(v, this.pos);
-    this.pos += 2;
+    if ((v & 0xffff) !== v) throw encodeError(`${v} does not fit 16 bits`);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 8;
+    b[p + 1] = v & 0xff;
+    this.pos = p + 2;
   }
 
   u32(v: number): void {
-    this.buf.writeUInt32BE(v, this.pos);
-    this.pos += 4;
+    if (v >>> 0 !== v) throw encodeError(`${v} does not fit 32 bits`);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = (v >>> 16) & 0xff;
+    b[p + 2] = (v >>> 8) & 0xff;
+    b[p + 3] = v & 0xff;
+    this.pos = p + 4;
   }
 
   u64(v: bigint): void {
+    // Most 64-bit fields are 0 (cookie masks, counters in requests): the buffer is already zero.
+    if (v === 0n) {
+      this.pos += 8;
+      return;
+    }
+    if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw encodeError(`${String(v)} is not a u64 bigint`);
+    if (v <= 0xffffffffn) {
+      this.pos += 4;
+      this.u32(Number(v));
+      return;
+    }
     this.buf.writeBigUInt64BE(v, this.pos);
     this.pos += 8;
   }

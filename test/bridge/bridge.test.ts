@@ -107,7 +107,7 @@ describe('bridge runner (embedded broker, stand-in controller)', function () {
     controller = new HintPublisher(client, { source: 'test-controller' });
     sub = await subscribeHints(client, [topics.weights('web-1')], (h) => void weights.push(h));
     // Smoothing off: this test is about plumbing, the policy tests cover the dynamics.
-    bridge = new Bridge({ mqttUrl: broker.url, registry: store, controllerUrl: ctl.url, tickMs: 50, weightsTtlMs: 4000, params: { smoothingMs: 0 } });
+    bridge = new Bridge({ mqttUrl: broker.url, registry: store, controllerUrl: ctl.url, tickMs: 50, weightsTtlMs: 1200, params: { smoothingMs: 0 } });
     await bridge.start();
   });
 
@@ -122,7 +122,7 @@ describe('bridge runner (embedded broker, stand-in controller)', function () {
   it('publishes even weights at start, retained, with the configured ttl', async () => {
     const w = await waitFor('first weights', lastWeights);
     assert.deepEqual(w.services, { orders: { 'orders-a': 500, 'orders-b': 500 } });
-    assert.equal(w.ttlMs, 4000);
+    assert.equal(w.ttlMs, 1200);
     assert.equal(w.sidecarId, 'web-1');
   });
 
@@ -140,7 +140,7 @@ describe('bridge runner (embedded broker, stand-in controller)', function () {
 
   it('republishes unchanged weights before their ttl runs out', async () => {
     const n = weights.length;
-    // refresh is ttl/3 ≈ 1.3 s
+    // refresh is ttl/3 = 400 ms
     const again = await waitFor('refresh', () => (weights.length > n ? lastWeights() : undefined), { timeoutMs: 5000 });
     assert.equal(again.services['orders']?.['orders-b'], 167);
   });

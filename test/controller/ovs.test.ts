@@ -15,6 +15,8 @@ async function switches(running: RunningController): Promise<SwitchView[]> {
 }
 
 function closed(socket: Socket): Promise<void> {
+  // A socket only sees the peer's FIN once its data is consumed.
+  socket.resume();
   return new Promise((resolve) => {
     if (socket.destroyed) resolve();
     socket.once('close', () => resolve());

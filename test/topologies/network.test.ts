@@ -129,8 +129,15 @@ describe('topologies: linear-4 on Mininet, standalone switches', function () {
     assert.deepEqual(await n.cmd('h3', 'echo out; echo err >&2; exit 3'), { output: 'out\nerr\n', code: 3 });
     const pid = await n.spawn('h3', 'sleep 600');
     assert.ok(pidAlive(pid));
-    await n.kill(pid);
+    const t0 = Date.now();
+    await n.kill(pid); // right after spawn: SIGTERM must reach it, not the 5 s SIGKILL fallback
+    assert.ok(Date.now() - t0 < 3000, `kill took ${Date.now() - t0} ms`);
     assert.equal(pidAlive(pid), false);
+    // A spawned shell pipeline dies as a whole: kill() signals the process group.
+    const group = await n.spawn('h3', 'sleep 600 | cat; echo never');
+    await until('the pipeline runs', async () => (await n.cmd('h3', `pgrep -g ${group} -c`)).output.trim() === '3');
+    await n.kill(group);
+    assert.equal((await n.cmd('h3', `pgrep -g ${group} -c`)).output.trim(), '0');
     await assert.rejects(n.kill(pid), /was not spawned by this run/);
     await assert.rejects(n.setLink('s1', 's4', 'down'), /no link between s1 and s4/);
     await assert.rejects(n.cmd('h3', 'sleep 5', { timeoutMs: 300 }), /timed out after 300 ms/);
@@ -182,7 +189,7 @@ describe('topologies: a crashed run is cleaned by the next start', function () {
   });
 });
 
-describe('topologies: every shipped topology builds and stops cleanly (secure, no controller)', function () {
+describe('topologies: every shipped topology builds and stops cleanly (secure, nothing forwards)', function () {
   this.timeout(300_000);
   // diamond gets a controller address (nobody listens there: secure switches just keep trying).
   const CONTROLLER = { host: '127.0.0.1', port: 6699 };

@@ -65,7 +65,7 @@ export class DashboardState {
     const sw = this.switches.get(dpid);
     if (!sw || !port) return;
     const ports = (sw.ports ?? []).filter((p) => p.number !== port.number);
-    if (reason !== 'delete' && reason !== 1) ports.push(port);
+    if (reason !== 'delete') ports.push(port);
     this.switches.set(dpid, { ...sw, ports });
     this.changed('topology');
   }

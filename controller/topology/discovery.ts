@@ -1,0 +1,276 @@
+// The discovery service: LLDP out of every port of every switch (at join, on port up, and every
+// interval), links learned per direction from the LLDP that comes back, hosts learned from ARP and
+// IPv4 at edge ports. State lives in the pure tables; this class only feeds them and speaks.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Controller } from '../controller.ts';
+import type { SwitchSession } from '../session.ts';
+import { systemClock, type Cancel, type Clock } from '../clock.ts';
+import type { PacketIn, Port, PortStatus } from '../openflow/index.ts';
+import { OFP_NO_BUFFER, OFPP_CONTROLLER, OFPP_MAX, OFPPC_PORT_DOWN, OFPPR_DELETE, OFPPS_LINK_DOWN } from '../openflow/index.ts';
+import { buildEthernet, buildMeshflowLldp, ETH_TYPE_LLDP, isMulticastMac, LLDP_MULTICAST, parseFrame, type Frame } from '../packet/index.ts';
+import { dropPort, dropSwitch, emptyLinks, expireLinks, forgetDown, observeLink, type LinkTable } from './links.ts';
+import { emptyHosts, expireHosts, learnHost, removeHostsAt, type HostSighting, type HostTable } from './hosts.ts';
+import { isEdgePort, type NetworkSnapshot, type PortInfo } from './snapshot.ts';
+import { endpointKey, type Endpoint, type Host, type Link, type LinkDownReason, type Step, type TopologyEvent } from './types.ts';
+
+/** Capacity overrides in bit/s: "<dpid>:<port>" names the sending port of one direction. */
+export type Capacities = ReadonlyMap<string, number>;
+
+export interface DiscoveryOptions {
+  readonly lldpIntervalMs?: number;
+  readonly capacities?: Capacities;
+  /** Ports newer than this neither flood nor learn hosts (default: one LLDP interval). */
+  readonly settleMs?: number;
+  /** Hosts silent for this long are forgotten (default 5 minutes). */
+  readonly hostTimeoutMs?: number;
+  /** Down links stay visible (state "down") for this long (default 60 s). */
+  readonly keepDownLinksMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** A non-LLDP packet-in, parsed, after discovery has learned from it: what forwarding acts on. */
+export interface ParsedPacketIn {
+  readonly session: SwitchSession;
+  readonly msg: PacketIn;
+  readonly at: Endpoint;
+  readonly frame: Frame;
+}
+
+export interface DiscoveryEvents {
+  link_up: [Link];
+  link_down: [Link, LinkDownReason];
+  host_added: [Host];
+  host_moved: [Host, Endpoint];
+  host_removed: [Host];
+  /** Every event above, as one union, for subscribers that handle them all. */
+  topology: [TopologyEvent];
+  packet_in: [ParsedPacketIn];
+}
+
+export class Discovery extends EventEmitter<DiscoveryEvents> {
+  readonly instance = randomBytes(8).toString('hex');
+  readonly intervalMs: number;
+  readonly counters = { lldpSent: 0, lldpReceived: 0, foreignLldp: 0, malformed: 0 };
+  private linkTable: LinkTable = emptyLinks;
+  private hostTable: HostTable = emptyHosts;
+  private readonly livePorts = new Map<string, Map<number, PortInfo>>();
+  private readonly clock: Clock;
+  private readonly settleMs: number;
+  private readonly hostTimeoutMs: number;
+  private readonly keepDownMs: number;
+  private readonly capacities: Capacities;
+  private readonly log: Logger | undefined;
+  private stopTimer: Cancel | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly controller: Controller,
+    opts: DiscoveryOptions = {},
+  ) {
+    super();
+    this.intervalMs = opts.lldpIntervalMs ?? 1000;
+    this.clock = opts.clock ?? systemClock;
+    this.settleMs = opts.settleMs ?? this.intervalMs;
+    this.hostTimeoutMs = opts.hostTimeoutMs ?? 300_000;
+    this.keepDownMs = opts.keepDownLinksMs ?? 60_000;
+    this.capacities = opts.capacities ?? new Map();
+    this.log = opts.logger;
+  }
+
+  start(): void {
+    const up = (s: SwitchSession): void => this.onSwitchUp(s);
+    const down = (s: SwitchSession): void => this.onSwitchDown(s);
+    const pin = (s: SwitchSession, m: PacketIn): void => this.onPacketIn(s, m);
+    const pst = (s: SwitchSession, m: PortStatus): void => this.onPortStatus(s, m);
+    this.controller.on('switch_up', up);
+    this.controller.on('switch_down', down);
+    this.controller.on('packet_in', pin);
+    this.controller.on('port_status', pst);
+    this.unsubscribe.push(
+      () => this.controller.off('switch_up', up),
+      () => this.controller.off('switch_down', down),
+      () => this.controller.off('packet_in', pin),
+      () => this.controller.off('port_status', pst),
+    );
+    for (const s of this.controller.switches.values()) this.onSwitchUp(s);
+    this.stopTimer = this.clock.setInterval(() => this.tick(), this.intervalMs);
+  }
+
+  stop(): void {
+    this.stopTimer?.();
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  get links(): LinkTable {
+    return this.linkTable;
+  }
+
+  get hosts(): HostTable {
+    return this.hostTable;
+  }
+
+  snapshot(): NetworkSnapshot {
+    const switches = new Map<string, PortInfo[]>();
+    for (const [dpid, ports] of this.livePorts) switches.set(dpid, [...ports.values()].sort((a, b) => a.port - b.port));
+    return { now: this.clock.now(), switches, links: this.linkTable, hosts: this.hostTable, settleMs: this.settleMs };
+  }
+
+  private tick(): void {
+    const now = this.clock.now();
+    // 3.5 intervals: three lost LLDP frames in a row, plus slack for timer jitter.
+    this.applyLinks(expireLinks(this.linkTable, now, 3.5 * this.intervalMs));
+    this.linkTable = forgetDown(this.linkTable, now, this.keepDownMs);
+    this.applyHosts(expireHosts(this.hostTable, now, this.hostTimeoutMs));
+    for (const s of this.controller.switches.values()) this.sendLldp(s);
+  }
+
+  private onSwitchUp(s: SwitchSession): void {
+    const now = this.clock.now();
+    const ports = new Map<number, PortInfo>();
+    for (const p of s.ports.values()) if (isLive(p)) ports.set(p.portNo, { port: p.portNo, upSince: now, speedKbps: p.currSpeed });
+    this.livePorts.set(s.dpid, ports);
+    this.sendLldp(s);
+  }
+
+  private onSwitchDown(s: SwitchSession): void {
+    this.livePorts.delete(s.dpid);
+    this.applyLinks(dropSwitch(this.linkTable, s.dpid, this.clock.now()));
+  }
+
+  private onPortStatus(s: SwitchSession, m: PortStatus): void {
+    const now = this.clock.now();
+    const ports = this.livePorts.get(s.dpid);
+    if (ports === undefined || m.port.portNo > OFPP_MAX) return;
+    const at = { dpid: s.dpid, port: m.port.portNo };
+    if (m.reason === OFPPR_DELETE || !isLive(m.port)) {
+      ports.delete(m.port.portNo);
+      this.applyLinks(dropPort(this.linkTable, at, m.reason === OFPPR_DELETE ? 'port_deleted' : 'port_down', now));
+      return;
+    }
+    const known = ports.get(m.port.portNo);
+    ports.set(m.port.portNo, { port: m.port.portNo, upSince: known?.upSince ?? now, speedKbps: m.port.currSpeed });
+    // A port that just came up may be a cable back: probe it now rather than at the next tick.
+    if (known === undefined) this.sendLldpOut(s, m.port);
+  }
+
+  private onPacketIn(s: SwitchSession, m: PacketIn): void {
+    const inPort = m.match.find((f) => f.field === 'in_port');
+    if (inPort === undefined || inPort.field !== 'in_port') return;
+    const at = { dpid: s.dpid, port: inPort.value };
+    const parsed = parseFrame(m.data);
+    if (!parsed.ok) {
+      this.counters.malformed++;
+      return;
+    }
+    const frame = parsed.value;
+    const l3 = frame.l3;
+    switch (l3.kind) {
+      case 'lldp':
+        this.onLldp(at, l3.lldp.dpid, l3.lldp.port, l3.lldp.instance);
+        return;
+      case 'foreign_lldp':
+        this.counters.foreignLldp++;
+        return;
+      case 'arp':
+        this.learn(at, { mac: frame.eth.src, ipv4: l3.arp.senderIp === '0.0.0.0' ? undefined : l3.arp.senderIp, at });
+        break;
+      case 'ipv4':
+        this.learn(at, { mac: frame.eth.src, ipv4: l3.ip.src === '0.0.0.0' ? undefined : l3.ip.src, at });
+        break;
+      case 'other':
+        if (l3.error) this.counters.malformed++;
+        break;
+      default:
+        return assertNever(l3);
+    }
+    this.emit('packet_in', { session: s, msg: m, at, frame });
+  }
+
+  private onLldp(at: Endpoint, srcDpid: string, srcPort: number, instance: string): void {
+    this.counters.lldpReceived++;
+    // Another controller's probe (or one of ours from before a restart) proves nothing about now.
+    if (instance !== this.instance) {
+      this.counters.foreignLldp++;
+      return;
+    }
+    const srcPortInfo = this.livePorts.get(srcDpid)?.get(srcPort);
+    if (srcPortInfo === undefined || !this.livePorts.get(at.dpid)?.has(at.port)) return;
+    const src = { dpid: srcDpid, port: srcPort };
+    const capacity = this.capacities.get(endpointKey(src)) ?? srcPortInfo.speedKbps * 1000;
+    this.applyLinks(observeLink(this.linkTable, src, at, capacity, this.clock.now()));
+  }
+
+  private learn(at: Endpoint, sighting: HostSighting): void {
+    if (isMulticastMac(sighting.mac) || !isEdgePort(this.snapshot(), at)) return;
+    this.applyHosts(learnHost(this.hostTable, sighting, this.clock.now()));
+  }
+
+  private sendLldp(s: SwitchSession): void {
+    for (const p of s.ports.values()) if (isLive(p) && this.livePorts.get(s.dpid)?.has(p.portNo)) this.sendLldpOut(s, p);
+  }
+
+  private sendLldpOut(s: SwitchSession, p: Port): void {
+    const frame = buildEthernet({
+      dst: LLDP_MULTICAST,
+      src: p.hwAddr,
+      ethType: ETH_TYPE_LLDP,
+      payload: buildMeshflowLldp({ dpid: s.dpid, port: p.portNo, instance: this.instance }),
+    });
+    this.counters.lldpSent++;
+    s.send({ type: 'packet_out', bufferId: OFP_NO_BUFFER, inPort: OFPP_CONTROLLER, actions: [{ type: 'output', port: p.portNo, maxLen: 0 }], data: frame });
+  }
+
+  private applyLinks(step: Step<LinkTable>): void {
+    this.linkTable = step.state;
+    for (const ev of step.events) {
+      // Hosts "seen" on a port before LLDP proved it a link were passers-by from the next switch.
+      if (ev.type === 'link_up') {
+        this.applyHosts(removeHostsAt(this.hostTable, ev.link.src));
+        this.applyHosts(removeHostsAt(this.hostTable, ev.link.dst));
+      }
+      this.publish(ev);
+    }
+  }
+
+  private applyHosts(step: Step<HostTable>): void {
+    this.hostTable = step.state;
+    for (const ev of step.events) this.publish(ev);
+  }
+
+  private publish(ev: TopologyEvent): void {
+    switch (ev.type) {
+      case 'link_up':
+        this.log?.info({ link: ev.link.id }, 'link up');
+        this.emit('link_up', ev.link);
+        break;
+      case 'link_down':
+        this.log?.info({ link: ev.link.id, reason: ev.reason }, 'link down');
+        this.emit('link_down', ev.link, ev.reason);
+        break;
+      case 'host_added':
+        this.emit('host_added', ev.host);
+        break;
+      case 'host_moved':
+        this.emit('host_moved', ev.host, ev.from);
+        break;
+      case 'host_removed':
+        this.emit('host_removed', ev.host);
+        break;
+      default:
+        assertNever(ev);
+    }
+    this.emit('topology', ev);
+  }
+}
+
+/** A physical port that can carry traffic: link up and not administratively down. */
+function isLive(p: Port): boolean {
+  return p.portNo <= OFPP_MAX && (p.state & OFPPS_LINK_DOWN) === 0 && (p.config & OFPPC_PORT_DOWN) === 0;
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled case ${JSON.stringify(x)}`);
+}
