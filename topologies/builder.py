@@ -349,7 +349,7 @@ def reap_orphans():
 
 def reaper_loop():
     while True:
-        time.sleep(1)
+        time.sleep(0.5)
         reap_orphans()
 
 
@@ -377,13 +377,41 @@ def kill_group(pid, sig):
 
 
 def stop_process(proc, sig, grace_s=5.0):
-    """Signal a spawned process group, then SIGKILL it if it has not ended in time."""
+    """Signal a spawned process group and wait until every member has ended (a pipeline's other
+    members outlive its shell by a moment); SIGKILL whatever is left after the grace time."""
+    deadline = time.monotonic() + grace_s
     kill_group(proc.pid, sig)
     try:
-        return proc.wait(timeout=grace_s)
+        code = proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         kill_group(proc.pid, signal.SIGKILL)
-        return proc.wait()
+        code = proc.wait()
+    killed = False
+    while group_alive(proc.pid):
+        if time.monotonic() > deadline:
+            if killed:
+                log('process group %d survives SIGKILL' % proc.pid)
+                break
+            kill_group(proc.pid, signal.SIGKILL)
+            killed, deadline = True, time.monotonic() + 2
+        time.sleep(0.02)
+    reap_orphans()
+    return code
+
+
+def group_alive(pgid):
+    """True while a process of the group is still running (zombies do not count)."""
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != 'Z':
+            return True
+    return False
 
 
 def tail(out, n=400):

@@ -1,0 +1,180 @@
+// Switch sessions against a scripted OpenFlow peer over real TCP: the handshake's order, multipart
+// reassembly, liveness, errors, and replacement on reconnect. The peer is a few lines of script on top
+// of the codec, so each test can make the switch misbehave exactly as it needs.
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { runController, type RunningController } from '../../controller/run.ts';
+import { SwitchRequestError } from '../../controller/session.ts';
+import { decode, encode, FrameReader, OFPMPF_REPLY_MORE, OFPP_CONTROLLER, OFPET_BAD_REQUEST, OFPET_FLOW_MOD_FAILED } from '../../controller/openflow/index.ts';
+import type { OfMessage, Port } from '../../controller/openflow/index.ts';
+import { waitFor } from '../support/wait.ts';
+
+const port = (n: number): Port => ({
+  portNo: n, hwAddr: `02:00:00:00:00:0${n}`, name: `p${n}`, config: 0, state: 0,
+  curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 10_000_000, maxSpeed: 0,
+});
+
+type Script = (msg: OfMessage, peer: FakeSwitch) => void;
+
+/** A scripted switch: answers the handshake like Open vSwitch unless a test overrides a message type. */
+class FakeSwitch {
+  readonly received: OfMessage[] = [];
+  readonly socket: Socket;
+  private readonly reader = new FrameReader();
+  closed = false;
+
+  constructor(ofPort: number, readonly dpid: bigint, private readonly overrides: Partial<Record<OfMessage['type'], Script>> = {}) {
+    this.socket = connect(ofPort, '127.0.0.1');
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => (this.closed = true));
+    this.socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.reader.push(chunk)) {
+        const msg = decode(frame);
+        this.received.push(msg);
+        const script = this.overrides[msg.type];
+        if (script) script(msg, this);
+        else this.answer(msg);
+      }
+    });
+    this.send({ type: 'hello', xid: 1, elements: [{ type: 'versionbitmap', versions: [1, 4] }] });
+  }
+
+  send(msg: OfMessage): void {
+    this.socket.write(encode(msg));
+  }
+
+  answer(msg: OfMessage): void {
+    switch (msg.type) {
+      case 'features_request':
+        return this.send({ type: 'features_reply', xid: msg.xid, datapathId: this.dpid, nBuffers: 0, nTables: 254, auxiliaryId: 0, capabilities: 0 });
+      case 'multipart_request':
+        if (msg.body.kind === 'port_desc') {
+          // Two parts, so the session must follow the REPLY_MORE chain.
+          this.send({ type: 'multipart_reply', xid: msg.xid, flags: OFPMPF_REPLY_MORE, body: { kind: 'port_desc', ports: [port(1)] } });
+          this.send({ type: 'multipart_reply', xid: msg.xid, flags: 0, body: { kind: 'port_desc', ports: [port(2), port(3)] } });
+        }
+        return;
+      case 'barrier_request':
+        return this.send({ type: 'barrier_reply', xid: msg.xid });
+      case 'echo_request':
+        return this.send({ type: 'echo_reply', xid: msg.xid, data: msg.data });
+      default:
+    }
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+describe('switch sessions (scripted peer over TCP)', function () {
+  this.timeout(20_000);
+  let running: RunningController;
+  const peers: FakeSwitch[] = [];
+  const peer = (dpid: bigint, overrides?: Partial<Record<OfMessage['type'], Script>>): FakeSwitch => {
+    const p = new FakeSwitch(running.ofPort, dpid, overrides);
+    peers.push(p);
+    return p;
+  };
+  const ready = (dpid: bigint) =>
+    waitFor(`switch ${dpid} ready`, () => running.controller.switches.get(dpid.toString(16).padStart(16, '0')));
+
+  beforeEach(async () => {
+    running = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, echoIntervalMs: 150 });
+  });
+  afterEach(async () => {
+    for (const p of peers.splice(0)) p.end();
+    await running.stop();
+  });
+
+  it('runs the handshake in order: features, config, port descriptions, table-miss entry, barrier', async () => {
+    const p = peer(0xabn);
+    const s = await ready(0xabn);
+    const types = p.received.map((m) => m.type);
+    assert.deepEqual(types.slice(0, 6), ['hello', 'features_request', 'set_config', 'multipart_request', 'flow_mod', 'barrier_request']);
+    const config = p.received[2];
+    assert.ok(config?.type === 'set_config' && config.missSendLen === 0xffff);
+    const miss = p.received[4];
+    assert.ok(miss?.type === 'flow_mod');
+    assert.equal(miss.priority, 0);
+    assert.deepEqual(miss.match, []);
+    assert.deepEqual(miss.instructions, [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_CONTROLLER, maxLen: 0xffff }] }]);
+    assert.deepEqual([...s.ports.keys()].sort(), [1, 2, 3], 'both multipart parts were kept');
+  });
+
+  it('answers echo requests with the same xid and data', async () => {
+    const p = peer(0x1n);
+    await ready(0x1n);
+    const seen = p.received.length;
+    p.send({ type: 'echo_request', xid: 4242, data: Buffer.from('ping') });
+    const reply = await waitFor('echo reply', () =>
+      p.received.slice(seen).find((m) => m.type === 'echo_reply'),
+    );
+    assert.equal(reply.xid, 4242);
+    assert.ok(reply.type === 'echo_reply' && reply.data.toString() === 'ping');
+  });
+
+  it('probes a quiet switch with echo requests and keeps it while it answers', async () => {
+    const p = peer(0x2n);
+    await ready(0x2n);
+    await waitFor('two echo requests', () => p.received.filter((m) => m.type === 'echo_request').length >= 2);
+    assert.ok(running.controller.switches.has('0000000000000002'));
+  });
+
+  it('declares a silent switch dead within three echo intervals', async () => {
+    const p = peer(0x3n, { echo_request: () => undefined });
+    const s = await ready(0x3n);
+    const reason = await new Promise<string>((resolve) => s.once('close', resolve));
+    assert.match(reason, /echo timeout/);
+    await waitFor('the peer to be disconnected', () => p.closed);
+    assert.equal(running.controller.switches.has('0000000000000003'), false);
+  });
+
+  it('rejects a request the switch refuses with its decoded OFPT_ERROR', async () => {
+    peer(0x4n, {
+      flow_mod: (m, self) => {
+        const fm = m.type === 'flow_mod' ? m : undefined;
+        // The table-miss entry passes; the test's flow-mod (priority 7) is refused.
+        if (fm?.priority === 7) self.send({ type: 'error', xid: m.xid, errorType: OFPET_FLOW_MOD_FAILED, code: 1, data: encode(m).subarray(0, 64) });
+      },
+    });
+    const s = await ready(0x4n);
+    await assert.rejects(
+      s.program([s.flowMod({ priority: 7, match: [], instructions: [] })]),
+      (err: unknown) => err instanceof SwitchRequestError && err.error.errorType === OFPET_FLOW_MOD_FAILED && err.error.code === 1,
+    );
+    // The session survives the refusal.
+    const echo = await s.request({ type: 'echo_request', data: Buffer.alloc(0) });
+    assert.equal(echo.type, 'echo_reply');
+  });
+
+  it('answers a malformed message with OFPT_ERROR and keeps the session', async () => {
+    const p = peer(0x5n);
+    const s = await ready(0x5n);
+    const seen = p.received.length;
+    // A header announcing a message type that does not exist (0xee).
+    p.socket.write(Buffer.from([4, 0xee, 0, 8, 0, 0, 0x12, 0x34]));
+    const err = await waitFor('an error reply', () => p.received.slice(seen).find((m) => m.type === 'error'));
+    assert.ok(err.type === 'error');
+    assert.equal(err.xid, 0x1234);
+    assert.equal(err.errorType, OFPET_BAD_REQUEST);
+    assert.equal(s.state, 'ready');
+    assert.equal(s.counters.malformed, 1);
+  });
+
+  it('replaces the old session when the same datapath connects again', async () => {
+    const first = peer(0x6n);
+    const old = await ready(0x6n);
+    let downs = 0;
+    running.controller.on('switch_down', () => downs++);
+    peer(0x6n);
+    const fresh = await waitFor('the new session', () => {
+      const s = running.controller.switches.get('0000000000000006');
+      return s !== old ? s : undefined;
+    });
+    assert.notEqual(fresh, old);
+    await waitFor('the old connection to be closed', () => first.closed);
+    assert.equal(old.state, 'closed');
+    assert.equal(downs, 0, 'a replacement is not a switch going down');
+  });
+});
