@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { runController, type RunningController } from '../../controller/run.ts';
 import { OFPP_ANY } from '../../controller/openflow/index.ts';
 import type { SwitchView } from '../../controller/api/switches.ts';
-import { TestBridge, cleanStale, ofctl, vsctl, type TestHost } from '../support/ovs.ts';
+import { TestBridge, cleanStale, ofctl, sh, vsctl, type TestHost } from '../support/ovs.ts';
 import { waitFor } from '../support/wait.ts';
 
 async function switches(running: RunningController): Promise<SwitchView[]> {
@@ -106,6 +106,16 @@ describe('controller with a real Open vSwitch bridge', function () {
     assert.ok(after.rxBytes > 0n);
     const bStats = (await session.portStats(b!.ofport)).find((x) => x.portNo === b!.ofport);
     assert.ok(bStats && bStats.txPackets >= 5n, 'the far port transmitted the pings');
+  });
+
+  it('tracks port status: a port taken down shows as down, and up again', async () => {
+    const host = bridge.hosts[1]!;
+    const stateOf = async () =>
+      (await switches(running)).find((s) => s.dpid === dpid)?.ports.find((p) => p.name === host.bridgeIf)?.state;
+    await sh('ip', ['link', 'set', host.bridgeIf, 'down']);
+    await waitFor('the port to show as down', async () => (await stateOf()) === 'down');
+    await sh('ip', ['link', 'set', host.bridgeIf, 'up']);
+    await waitFor('the port to show as up', async () => (await stateOf()) === 'up');
   });
 
   it('refuses a peer that does not speak OpenFlow 1.3, with OFPT_ERROR HELLO_FAILED', async () => {
