@@ -60,6 +60,8 @@ export class Bridge {
   private intents: IntentsClient | undefined;
   /** intent key → the controller's id for it */
   private readonly activeIntents = new Map<string, { id: string; spec: IntentSpec }>();
+  /** sidecars whose adapter is failing: warned once, then quiet until it recovers */
+  private readonly failing = new Set<string>();
   /** sidecar id → when its weights were last put into effect */
   private readonly appliedAt = new Map<string, number>();
   private weights: Readonly<Record<string, ServiceWeights>> = {};
@@ -151,11 +153,14 @@ export class Bridge {
     try {
       await adapter.apply(sc, weights, this.ttlMs);
       this.appliedAt.set(sc.id, now);
+      if (this.failing.delete(sc.id)) this.opts.log?.info({ sidecar: sc.id }, 'bridge: sidecar reachable again');
       this.opts.log?.debug({ sidecar: sc.id, weights }, 'bridge: weights applied');
     } catch (err) {
       // Not recorded as applied: the next tick tries again.
       this.appliedAt.delete(sc.id);
-      this.opts.log?.warn({ err, sidecar: sc.id }, 'bridge: could not apply weights');
+      const first = !this.failing.has(sc.id);
+      this.failing.add(sc.id);
+      this.opts.log?.[first ? 'warn' : 'debug']({ err, sidecar: sc.id }, 'bridge: could not apply weights; retrying every tick');
     }
   }
 

@@ -34,6 +34,7 @@ export class BuiltinSidecar {
   private client: MqttClient | undefined;
   private sub: HintSubscription | undefined;
   private publisher: HintPublisher | undefined;
+  private stopping = false;
 
   constructor(private readonly opts: SidecarOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -75,7 +76,18 @@ export class BuiltinSidecar {
     client.on('connect', () => {
       this.publisher?.publish(this.statusBody('online')).catch((err: unknown) => this.opts.log?.warn({ err }, 'sidecar: status not published'));
     });
-    client.on('error', (err) => this.opts.log?.warn({ err }, 'sidecar: mqtt error'));
+    // Refused connects repeat on every reconnect attempt while the broker is away: log the
+    // transitions loudly and the individual errors quietly.
+    let up = false;
+    client.on('connect', () => {
+      up = true;
+      this.opts.log?.info({ url }, 'sidecar: bus connected');
+    });
+    client.on('close', () => {
+      if (up && !this.stopping) this.opts.log?.warn({ url }, 'sidecar: bus connection lost; weights stay in force until their ttl');
+      up = false;
+    });
+    client.on('error', (err) => this.opts.log?.debug({ err }, 'sidecar: mqtt error'));
     subscribeHints(client, [topics.weights(this.id)], (hint) => this.onHint(hint), {
       onInvalid: (e, topic) => this.opts.log?.warn({ topic, code: e.code }, `sidecar: invalid hint skipped: ${e.message}`),
     })
@@ -117,6 +129,7 @@ export class BuiltinSidecar {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.client) {
       // A clean shutdown says offline itself: the broker sends the will only on a lost connection.
       if (this.client.connected) await this.publisher?.publish(this.statusBody('offline')).catch(() => undefined);

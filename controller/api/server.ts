@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type onRouteHookHandler } from 'fastify'
 import websocket from '@fastify/websocket';
 import type { Controller } from '../controller.ts';
 import { switchRoutes } from './switches.ts';
-import { StreamHub, streamControllerEvents, streamRoutes } from './stream.ts';
+import { StreamHub, streamControllerEvents, streamNetworkEvents, streamRoutes } from './stream.ts';
 import { ControllerMetrics, metricsRoutes } from './metrics.ts';
 import { openApiRoutes, registerOpenApi } from './openapi.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
@@ -35,9 +35,10 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
   root.register(websocket);
   const hub = opts.hub ?? new StreamHub();
   const metrics = opts.metrics ?? new ControllerMetrics(controller, { hub });
-  const unwire = streamControllerEvents(controller, hub);
+  const unwire = [streamControllerEvents(controller, hub)];
+  if (opts.network) unwire.push(streamNetworkEvents(opts.network, hub));
   root.addHook('preClose', async () => {
-    unwire();
+    for (const f of unwire) f();
     hub.closeAll();
     if (opts.metrics === undefined) metrics.close();
   });

@@ -9,6 +9,10 @@ import type { Controller, ControllerEvents } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
 import { OFPPR_ADD, OFPPR_DELETE } from '../openflow/index.ts';
 import { portView, switchView } from './switches.ts';
+import { linkView } from './links.ts';
+import { hostView } from './hosts.ts';
+import type { Network } from '../routing/network.ts';
+import type { Host, Link, LinkDownReason } from '../topology/types.ts';
 
 /** Anything with a `kind`; hints from the bus (link_state, event, weights, cost_row) pass through as they are. */
 export interface StreamMessage {
@@ -163,7 +167,7 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
       description:
         'Upgrade to a WebSocket to receive JSON text frames: first {kind:"hello", snapshot:{switches, links, ...}}, ' +
         'then every message as it is published: link_state, event, weights, cost_row and lab_progress hints ' +
-        '(the same shapes as on the bus), and port_status. Slow readers are disconnected and should reconnect.',
+        '(the same shapes as on the bus), port_status and host. Slow readers are disconnected and should reconnect.',
       tags: ['stream'],
       response: {
         426: {
@@ -209,5 +213,38 @@ export function streamControllerEvents(controller: Controller, hub: StreamHub): 
     controller.off('switch_up', up);
     controller.off('switch_down', down);
     controller.off('port_status', port);
+  };
+}
+
+/**
+ * Wires discovery into the hub: `links` and `hosts` snapshot parts (as GET /links and /hosts show them),
+ * link up/down as events (names as on the bus), and host changes. Returns a function that unwires it.
+ */
+export function streamNetworkEvents(network: Network, hub: StreamHub): () => void {
+  const d = network.discovery;
+  const unprovide = [
+    hub.provide('links', () => [...d.links.values()].sort((a, b) => a.id.localeCompare(b.id)).map(linkView)),
+    hub.provide('hosts', () => [...d.hosts.values()].sort((a, b) => a.mac.localeCompare(b.mac)).map((h) => hostView(h, network))),
+  ];
+  const up = (l: Link): void => hub.publish({ kind: 'event', event: 'link_up', linkId: l.id, detail: { link: linkView(l) } });
+  const down = (l: Link, reason: LinkDownReason): void =>
+    hub.publish({ kind: 'event', event: 'link_down', linkId: l.id, level: 'down', detail: { link: linkView(l), reason } });
+  const host = (change: 'added' | 'moved' | 'removed') => (h: Host): void =>
+    hub.publish({ kind: 'host', change, host: hostView(h, network) });
+  const added = host('added');
+  const moved = host('moved');
+  const removed = host('removed');
+  d.on('link_up', up);
+  d.on('link_down', down);
+  d.on('host_added', added);
+  d.on('host_moved', moved);
+  d.on('host_removed', removed);
+  return () => {
+    for (const f of unprovide) f();
+    d.off('link_up', up);
+    d.off('link_down', down);
+    d.off('host_added', added);
+    d.off('host_moved', moved);
+    d.off('host_removed', removed);
   };
 }

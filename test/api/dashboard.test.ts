@@ -1,8 +1,8 @@
 // The dashboard in a real headless Chromium against a running controller with two real Open vSwitch
-// bridges joined by a veth pair: the page shows every switch and link, and a congested link_state
+// bridges joined by a veth pair: the page shows every switch, link (found by LLDP) and host, and a congested link_state
 // published through the StreamHub turns that link red, in the page's model and in the drawn graph.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -59,7 +59,7 @@ describe('api: dashboard in headless Chromium', function () {
   before(async () => {
     await cleanStale();
     dir = await mkdtemp(join(tmpdir(), 'meshflow-dashboard-'));
-    running = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, echoIntervalMs: 1000 });
+    running = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, echoIntervalMs: 1000, lldpIntervalMs: 300 });
     const base = 10 + (process.pid % 100) * 2;
     for (let i = 0; i < 2; i++) bridges.push(await TestBridge.create({ controllerPort: running.ofPort, hosts: 2, subnet: base + i }));
     const [a, b] = bridges as [TestBridge, TestBridge];
@@ -72,18 +72,21 @@ describe('api: dashboard in headless Chromium', function () {
     }
     dpids = await Promise.all(bridges.map((br) => br.dpid()));
     await waitFor('both bridges to connect', () => dpids.every((d) => running.controller.switches.get(d)?.ports.has(3)));
-    // Until LLDP discovery publishes links, the test tells the stream what the link is.
     const [da, db] = dpids as [string, string];
     ab = `${da}:3-${db}:3`;
     ba = `${db}:3-${da}:3`;
-    running.hub.provide('links', () => [
-      { id: ab, src: { dpid: da, port: 3 }, dst: { dpid: db, port: 3 }, capacityBps: 1e9, state: 'up' },
-      { id: ba, src: { dpid: db, port: 3 }, dst: { dpid: da, port: 3 }, capacityBps: 1e9, state: 'up' },
-    ]);
+    // Discovery finds the trunk by LLDP; the page must then show it without being told.
+    await waitFor('LLDP to find both directions of the trunk', () =>
+      [ab, ba].every((id) => running.network.discovery.links.get(id)?.state === 'up'),
+    );
 
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('response', (res) => {
+      // The page's own files and libraries must all load; API endpoints may be missing (the page copes).
+      if (res.status() >= 400 && !new URL(res.url()).pathname.startsWith('/api/')) pageErrors.push(`${res.status()} ${res.url()}`);
+    });
     page.on('console', (msg) => {
       // Endpoints that do not exist yet answer 404; the page copes, and Chromium logs each one.
       if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
@@ -119,6 +122,23 @@ describe('api: dashboard in headless Chromium', function () {
     assert.equal(await linkColor(page, ab), GREEN);
     assert.equal(await page.locator('#count-switches').textContent(), '2');
     assert.equal(await page.locator('#legend [data-level]').count(), 4, 'a visible legend of the four levels');
+  });
+
+  it('shows hosts as discovery learns them', async () => {
+    const [a] = bridges as [TestBridge];
+    const [h1, h2] = a.hosts;
+    // Traffic is what teaches discovery where hosts are.
+    await a.inNs(h1!, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', h2!.ip]).catch(() => undefined);
+    await waitFor('discovery to learn both hosts', () => running.network.discovery.hosts.size >= 2);
+    const n = await pageWait(page, 'the hosts in the page', () => {
+      const rows = document.querySelectorAll('#topology-mirror tr[data-kind="host"]').length;
+      return rows >= 2 ? rows : false;
+    });
+    assert.equal(n, running.network.discovery.hosts.size);
+    const hostNodes = await page.evaluate(
+      () => (window as unknown as { meshflowDashboard: { cy: { nodes(s: string): { length: number } } } }).meshflowDashboard.cy.nodes('.host').length,
+    );
+    assert.equal(hostNodes, n);
   });
 
   it('turns a link red when a congested link_state arrives, and only that direction', async () => {
@@ -167,6 +187,16 @@ describe('api: dashboard in headless Chromium', function () {
     assert.equal(await page.locator('#lab-p99').textContent(), '42.5 ms');
   });
 
+  it('takes a screenshot that is a real PNG', async () => {
+    const file = join(dir, 'dashboard.png');
+    await page.screenshot({ path: file, fullPage: true });
+    const png = await readFile(file);
+    assert.ok(png.length > 10_000, `screenshot of ${png.length} bytes`);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // For a person (or CI artifacts) to look at: the temp dir itself is removed after the run.
+    if (process.env.MESHFLOW_SCREENSHOT_DIR) await copyFile(file, join(process.env.MESHFLOW_SCREENSHOT_DIR, 'dashboard.png'));
+  });
+
   it('drops a switch that leaves the network', async () => {
     const gone = bridges[1]!;
     await gone.destroy();
@@ -174,16 +204,12 @@ describe('api: dashboard in headless Chromium', function () {
     await pageWait(page, 'the switch to leave the table', () => document.querySelectorAll('#topology-mirror tr[data-kind="switch"]').length === 1);
     const state = await pageState(page);
     assert.deepEqual(state.switches.map((s) => s.dpid), [dpids[0]]);
-    // Its links stay listed (discovery decides about links) but can no longer be drawn.
+    // Its links stay listed for a while, down, but can no longer be drawn.
+    await pageWait(page, 'the trunk to be down', () => document.querySelectorAll('#topology-mirror tr[data-kind="link"][data-level="down"]').length === 2);
     assert.equal(await page.locator(`#topology-mirror tr[data-link-id="${ab}"]`).getAttribute('data-drawn'), 'false');
   });
 
-  it('renders without script errors, and a screenshot is a real PNG', async () => {
-    const file = join(dir, 'dashboard.png');
-    await page.screenshot({ path: file, fullPage: true });
-    const png = await readFile(file);
-    assert.ok(png.length > 10_000, `screenshot of ${png.length} bytes`);
-    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  it('ran without script errors or missing files', () => {
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -7,6 +7,7 @@ import { buildApi } from '../../controller/api/server.ts';
 import { Controller } from '../../controller/controller.ts';
 import { StreamHub } from '../../controller/api/stream.ts';
 import { ControllerMetrics } from '../../controller/api/metrics.ts';
+import { Network } from '../../controller/routing/network.ts';
 
 interface Route {
   readonly method: string;
@@ -70,7 +71,8 @@ describe('api: OpenAPI document', function () {
         routes.push({ method, url: r.url, hidden: schema?.hide === true });
       }
     };
-    app = buildApi(controller, { hub: new StreamHub(), metrics, onRoute });
+    // Every optional part given, so that every route that can exist is registered and checked.
+    app = buildApi(controller, { hub: new StreamHub(), metrics, network: new Network(controller), onRoute });
     await app.ready();
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
     assert.equal(res.statusCode, 200);

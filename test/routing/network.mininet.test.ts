@@ -9,6 +9,7 @@ import type { HostView } from '../../controller/api/hosts.ts';
 import type { PathView } from '../../controller/api/paths.ts';
 import { MininetNetwork } from '../../topologies/network.ts';
 import { loadTopology, type Topology } from '../../topologies/topology.ts';
+import { edgePorts } from '../../controller/topology/snapshot.ts';
 import { waitFor } from '../support/wait.ts';
 
 const LLDP_MS = 500;
@@ -53,11 +54,24 @@ function suite(name: 'linear-4' | 'diamond', more: (ctx: () => { running: Runnin
     let net: MininetNetwork | undefined;
     const topo = loadTopology(name);
 
-    before(async () => {
+    before(async function () {
+      // Building the network shares the machine with other runs: give it the builder's own deadline.
+      this.timeout(240_000);
       running = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, lldpIntervalMs: LLDP_MS, ...networkOptionsFromTopology(topo) });
       net = await MininetNetwork.start(topo, { controller: { host: '127.0.0.1', port: running.ofPort } });
       const r = running;
+      const n = net;
       await waitFor('every switch to connect', () => r.controller.switches.size === topo.switches.length, { timeoutMs: 30_000 });
+      // Host ports flood and learn only once settled (a port that is really a cable must not flood):
+      // pings sent before that would lose their first packets by design, so wait for it.
+      const hostPorts = topo.hosts.map((h) => {
+        const info = n.hostInfo(h.name);
+        return `${n.ports().switches.find((s) => s.name === info.switch)?.dpid}:${info.port}`;
+      });
+      await waitFor('every host port to be a settled edge port', () => {
+        const edges = new Set(edgePorts(r.network.discovery.snapshot()).map((e) => `${e.dpid}:${e.port}`));
+        return hostPorts.every((p) => edges.has(p));
+      }, { timeoutMs: 30_000 });
     });
 
     after(async () => {

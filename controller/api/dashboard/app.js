@@ -113,7 +113,15 @@ function onMessage(m) {
       state.addEvent(m);
       if (m.event === 'switch_up') state.upsertSwitch(m.detail?.switch);
       else if (m.event === 'switch_down') state.removeSwitch(m.dpid);
-      else if (m.linkId) state.setLinkLevel(m.linkId, m.level ?? LINK_EVENT_LEVEL[m.event]);
+      else if (m.linkId) {
+        // Discovery's link events carry the link itself: that is how new links appear without a reload.
+        if (m.detail?.link) state.upsertLink(m.detail.link);
+        state.setLinkLevel(m.linkId, m.level ?? LINK_EVENT_LEVEL[m.event]);
+      }
+      return;
+    case 'host':
+      if (m.change === 'removed') state.removeHost(m.host?.mac);
+      else state.upsertHost(m.host);
       return;
     case 'port_status':
       state.updatePort(m.dpid, m.port, m.reason);

@@ -18,3 +18,16 @@ const SERIES = ['#2563eb', '#db2777', '#059669', '#d97706', '#7c3aed', '#0891b2'
 export function seriesColor(i) {
   return SERIES[i % SERIES.length];
 }
+
+/**
+ * uPlot x-scale range for time series: a few seconds of data (or one point) still gets a readable
+ * one-minute window instead of an axis spanning years (uPlot widens a single point to 86400 units).
+ * Reads the data itself, since the min/max uPlot passes are already widened.
+ */
+export function timeRange(u, min, max) {
+  const xs = u.data?.[0] ?? [];
+  const lo = xs.length > 0 ? xs[0] : min;
+  const hi = xs.length > 0 ? xs[xs.length - 1] : max;
+  if (lo == null || hi == null) return [0, 60];
+  return hi - lo < 60 ? [hi - 60, hi + 1] : [lo, hi];
+}

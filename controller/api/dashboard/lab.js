@@ -1,5 +1,6 @@
 // The lab panel: the running experiment's phase, time and live p99 latency, from lab_progress messages.
 import uPlot from '/dashboard/vendor/uplot.mjs';
+import { timeRange } from '/dashboard/colors.js';
 
 function duration(ms) {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '–';
@@ -35,9 +36,9 @@ export class LabView {
           width: Math.max(plot.clientWidth, 200),
           height: 120,
           legend: { show: false },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] } },
+          scales: { x: { time: true, range: timeRange }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.2)] } },
           series: [{}, { label: 'p99 ms', stroke: '#7c3aed', width: 2, fill: 'rgba(124,58,237,0.08)' }],
-          axes: [{}, { size: 44, label: 'p99 ms' }],
+          axes: [{}, { size: 56, label: 'p99 ms' }],
         },
         data,
         plot,

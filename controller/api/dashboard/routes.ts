@@ -2,11 +2,17 @@
 // browser libraries it uses straight from node_modules. Every file is named in an allow-list, so no
 // request path ever becomes a file path, and there is no build step between these files and the browser.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
-const fromPackage = (specifier: string): string => fileURLToPath(import.meta.resolve(specifier));
+// A file next to a package's main entry. Resolved through the package's require entry: it works under
+// every loader (import.meta.resolve does not under some test loaders), and ESM-only subpaths of an
+// "exports" map cannot be required by name anyway.
+const require = createRequire(import.meta.url);
+const besideMain = (pkg: string, file: string): string => join(dirname(require.resolve(pkg)), file);
 
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
@@ -27,10 +33,9 @@ const OWN: ReadonlyMap<string, Asset> = new Map([
 
 /** Libraries, by the name the page imports them under /dashboard/vendor/. */
 const VENDOR: ReadonlyMap<string, Asset> = new Map([
-  ['cytoscape.mjs', { file: () => fromPackage('cytoscape/dist/cytoscape.esm.min.mjs'), type: JS }],
-  // uPlot's package has no "exports" map, so its files resolve by path.
-  ['uplot.mjs', { file: () => fromPackage('uplot/dist/uPlot.esm.js'), type: JS }],
-  ['uplot.css', { file: () => fromPackage('uplot/dist/uPlot.min.css'), type: CSS }],
+  ['cytoscape.mjs', { file: () => besideMain('cytoscape', 'cytoscape.esm.min.mjs'), type: JS }],
+  ['uplot.mjs', { file: () => besideMain('uplot', 'uPlot.esm.js'), type: JS }],
+  ['uplot.css', { file: () => besideMain('uplot', 'uPlot.min.css'), type: CSS }],
 ]);
 
 // Files are read once: they do not change while the server runs (restart to pick up edits).

@@ -17,7 +17,7 @@ export class DashboardState {
     this.switches = new Map();
     /** linkId -> { id, src:{dpid,port}, dst:{dpid,port}, capacityBps, state, level, utilization, rateBps, drops, updatedAt } */
     this.links = new Map();
-    /** mac -> { mac, ip, dpid, port, lastSeen } */
+    /** mac -> { mac, ipv4, name?, dpid, port, lastSeen } as /api/v1/hosts gives them */
     this.hosts = new Map();
     /** newest first */
     this.events = [];
@@ -111,6 +111,24 @@ export class DashboardState {
     this.changed('links');
   }
 
+  /** A link as discovery describes it (link_up/link_down events carry one): endpoints and state, not load. */
+  upsertLink(view) {
+    if (!view || typeof view.id !== 'string') return;
+    const known = this.links.get(view.id);
+    this.links.set(view.id, { ...known, ...view });
+    this.changed(known ? 'links' : 'topology', 'links');
+  }
+
+  upsertHost(h) {
+    if (!h || typeof h.mac !== 'string') return;
+    this.hosts.set(h.mac, h);
+    this.changed('topology');
+  }
+
+  removeHost(mac) {
+    if (this.hosts.delete(mac)) this.changed('topology');
+  }
+
   setHosts(list) {
     if (!Array.isArray(list)) return;
     this.hosts = new Map(list.filter((h) => h && typeof h.mac === 'string').map((h) => [h.mac, h]));
@@ -196,12 +214,17 @@ export class DashboardState {
         level: effectiveLevel(l),
         utilization: l.utilization ?? null,
       })),
-      hosts: [...this.hosts.values()].map((h) => ({ mac: h.mac, ip: h.ip ?? null, dpid: h.dpid, port: h.port })),
+      hosts: [...this.hosts.values()].map((h) => ({ mac: h.mac, ip: hostIp(h), dpid: h.dpid, port: h.port })),
       events: this.events.map((e) => ({ event: e.event, linkId: e.linkId ?? null, level: e.level ?? null, ts: e.ts })),
       weights: Object.fromEntries([...this.weights].map(([id, w]) => [id, w.latest])),
       lab: this.lab.latest,
     };
   }
+}
+
+/** /hosts says ipv4; older shapes said ip. */
+export function hostIp(h) {
+  return h.ipv4 ?? h.ip ?? null;
 }
 
 /** `<src dpid>:<src port>-<dst dpid>:<dst port>`, as the bus names link directions. */

@@ -47,6 +47,7 @@ export function renderTimeline(list, empty, events) {
       if (typeof e.utilization === 'number') parts.push(`${Math.round(e.utilization * 100)}%`);
       if (e.replayed) parts.push('(replayed)');
       where.textContent = parts.filter(Boolean).join(' ');
+      where.title = where.textContent;
       li.append(dot, when, what, where);
       return li;
     }),

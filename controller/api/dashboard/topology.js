@@ -2,6 +2,7 @@
 // mirrored into a table (the canvas is not readable by assistive tools or tests; the table is).
 import cytoscape from '/dashboard/vendor/cytoscape.mjs';
 import { levelColor } from '/dashboard/colors.js';
+import { hostIp } from '/dashboard/state.js';
 
 const switchNodeId = (dpid) => `sw:${dpid}`;
 const hostNodeId = (mac) => `host:${mac}`;
@@ -92,7 +93,7 @@ export class TopologyView {
     for (const h of s.hosts.values()) {
       const at = switchNodeId(h.dpid);
       if (!nodes.has(at)) continue;
-      nodes.set(hostNodeId(h.mac), { classes: 'host', data: { id: hostNodeId(h.mac), label: h.ip || h.mac, mac: h.mac } });
+      nodes.set(hostNodeId(h.mac), { classes: 'host', data: { id: hostNodeId(h.mac), label: h.name || hostIp(h) || h.mac, mac: h.mac } });
       edges.set(`attach:${h.mac}`, { classes: 'attach', data: { id: `attach:${h.mac}`, source: hostNodeId(h.mac), target: at } });
     }
     return { nodes, edges };
@@ -159,7 +160,7 @@ export class TopologyView {
       );
     }
     for (const h of this.state.hosts.values()) {
-      rows.push(row({ kind: 'host', id: h.mac, label: `${h.mac}${h.ip ? ` (${h.ip})` : ''} at ${h.dpid}:${h.port}`, attrs: { 'data-mac': h.mac } }));
+      rows.push(row({ kind: 'host', id: h.mac, label: `${h.name ? `${h.name} ` : ''}${h.mac}${hostIp(h) ? ` (${hostIp(h)})` : ''} at ${h.dpid}:${h.port}`, attrs: { 'data-mac': h.mac } }));
     }
     this.mirror.replaceChildren(...rows);
   }

@@ -1,7 +1,7 @@
 // Each sidecar's weights over time: one line chart per sidecar, one line per service/replica,
 // and the current weights as text beside it.
 import uPlot from '/dashboard/vendor/uplot.mjs';
-import { seriesColor } from '/dashboard/colors.js';
+import { seriesColor, timeRange } from '/dashboard/colors.js';
 
 const WEIGHT_MAX = 1000;
 
@@ -55,10 +55,10 @@ export class WeightsView {
     return {
       width: Math.max(plot.clientWidth, 240),
       height: 160,
-      scales: { y: { range: [0, WEIGHT_MAX] } },
+      scales: { x: { time: true, range: timeRange }, y: { range: [0, WEIGHT_MAX] } },
       legend: { live: false },
       series: [{}, ...keys.map((k, i) => ({ label: k, stroke: seriesColor(i), width: 2, spanGaps: false }))],
-      axes: [{}, { size: 44 }],
+      axes: [{}, { size: 56 }],
     };
   }
 
