@@ -57,7 +57,9 @@ export interface PolicyState {
 
 export const initialPolicyState: PolicyState = { costs: {}, downLinks: {}, sidecars: {} };
 
-/** Folds one hint into the state; returns the same object when the hint changes nothing. */
+/** Folds one hint into the state; returns the same object when the hint changes nothing.
+ *  Of the events only link_down/link_up matter here: congestion onset and clear arrive
+ *  as numbers in the next cost row anyway. */
 export function withHint(state: PolicyState, hint: Hint): PolicyState {
   if (hint.kind === 'cost_row') {
     const pid = hint.srcPid.toLowerCase();
@@ -78,7 +80,7 @@ export function withHint(state: PolicyState, hint: Hint): PolicyState {
 }
 
 export interface WeightsResult {
-  /** Per sidecar, per service, per replica: integers summing to 1000 (0 when none is reachable is never used). */
+  /** Per sidecar, per service, per replica: integers summing to 1000 per service. */
   readonly weights: Readonly<Record<string, ServiceWeights>>;
   /** Sidecars whose published weights differ from the previous step. */
   readonly changed: readonly string[];

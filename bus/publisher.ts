@@ -80,6 +80,18 @@ export class HintPublisher {
 
   /** Stamps, validates and publishes at QoS 1; resolves on PUBACK. Returns the hint sent, or undefined if dropped. */
   async publish(body: HintBody, options: StampOptions = {}): Promise<Hint | undefined> {
+    const out = this.send(body, options);
+    if (!out) return undefined;
+    await out.acked;
+    return out.hint;
+  }
+
+  /**
+   * Stamps, validates and hands the hint to the client at once: the stamped hint is returned
+   * synchronously (to show on the stream or log) while `acked` settles on PUBACK, which may wait
+   * for a broker that is away. Undefined if validation dropped it.
+   */
+  send(body: HintBody, options: StampOptions = {}): { hint: Hint; acked: Promise<void> } | undefined {
     const hint = this.stamp(body, options);
     const checked = validateHint(hint);
     if (!checked.ok) {
@@ -89,8 +101,9 @@ export class HintPublisher {
       return undefined;
     }
     const { topic, retain } = routeOf(hint);
-    await this.client.publishAsync(topic, JSON.stringify(hint), { qos: 1, retain });
-    this.publishedCount++;
-    return hint;
+    const acked = this.client.publishAsync(topic, JSON.stringify(hint), { qos: 1, retain }).then(() => {
+      this.publishedCount++;
+    });
+    return { hint, acked };
   }
 }

@@ -18,22 +18,24 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 interface Reply {
   status: number;
   replica: string;
+  body: string;
   headers: IncomingHttpHeaders;
 }
 
-function call(port: number, service: string, path = '/', headers: Record<string, string> = {}): Promise<Reply> {
+function call(port: number, service: string, path = '/', headers: Record<string, string> = {}, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, agent, headers: { host: service, ...headers } }, (res) => {
+    const method = body === undefined ? 'GET' : 'POST';
+    request({ host: '127.0.0.1', port, path, method, agent, headers: { host: service, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString();
-        const replica = res.statusCode === 200 ? (JSON.parse(text) as { replica: string }).replica : text;
-        resolve({ status: res.statusCode ?? 0, replica, headers: res.headers });
+        const json = res.statusCode === 200 ? (JSON.parse(text) as { replica: string; body: string }) : undefined;
+        resolve({ status: res.statusCode ?? 0, replica: json?.replica ?? text, body: json?.body ?? '', headers: res.headers });
       });
     })
       .on('error', reject)
-      .end();
+      .end(body);
   });
 }
 
@@ -201,6 +203,9 @@ describe('bridge built-in sidecar: end to end (real Mosquitto)', function () {
     const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
     assert.match(metrics, /meshflow_sidecar_retries_total\{service="flaky"\} (\d+)/);
     assert.match(metrics, /meshflow_sidecar_upstream_failures_total\{service="flaky",replica="gone",reason="ECONNREFUSED"\} \d+/);
+    // A request body survives the retry: it is not read until a connection is up.
+    const posts = await Promise.all(Array.from({ length: 4 }, (_, i) => call(port, 'flaky', '/orders', {}, `order ${i}`)));
+    assert.deepEqual(posts.map((p) => [p.status, p.body]), [0, 1, 2, 3].map((i) => [200, `order ${i}`]));
   });
 
   it('carries the priority class and traceparent to the replica: generated, or propagated', async () => {

@@ -162,7 +162,6 @@ suite('diamond', (ctx) => {
     const elapsed = Math.max(windowMs, Date.now() - started);
     await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, windowMs - (Date.now() - started))));
     const count = totalPacketIns(running) - before;
-    if (process.env.MESHFLOW_DEBUG) console.error(`packet-ins in window: ${count}, lldp ${expectedDirections(net).size * Math.ceil(elapsed / LLDP_MS + 1)}`);
     // LLDP: one arrival per link direction per interval; then a few per ping (ARP, first packets).
     const lldp = expectedDirections(net).size * Math.ceil(elapsed / LLDP_MS + 1);
     const pairs = topo.hosts.length * (topo.hosts.length - 1);

@@ -1,0 +1,140 @@
+// The controller's voice: what the monitor and discovery find becomes hints, each stamped once and
+// sent to every reader at the same time: the MQTT bus, the WebSocket stream, the event log, /metrics.
+import type { Logger } from 'pino';
+import type { HintPublisher } from '../bus/publisher.ts';
+import type { EventLog } from '../bus/eventlog/index.ts';
+import type { Hint, HintBody } from '../bus/hints.ts';
+import type { Controller } from './controller.ts';
+import type { Discovery } from './topology/discovery.ts';
+import type { Link, LinkDownReason } from './topology/types.ts';
+import type { Monitor } from './monitor/monitor.ts';
+import type { Assessment, LevelChange, LinkLoad } from './monitor/assess.ts';
+import { materiallyChanged, type CostEntry } from './monitor/costmap.ts';
+import type { StreamHub } from './api/stream.ts';
+import type { ControllerMetrics } from './api/metrics.ts';
+import type { SwitchSession } from './session.ts';
+import { systemClock, type Clock } from './clock.ts';
+
+export interface AnnouncerOptions {
+  readonly publisher: HintPublisher;
+  readonly hub?: StreamHub;
+  readonly metrics?: ControllerMetrics;
+  readonly eventLog?: EventLog;
+  /** A link state or cost row is sent again at least this often, so it never goes stale while true. */
+  readonly refreshMs?: number;
+  /** A change in utilization smaller than this is not worth a new link state. */
+  readonly utilizationDelta?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+interface Sent<T> {
+  readonly value: T;
+  readonly at: number;
+}
+
+export class Announcer {
+  private readonly links = new Map<string, Sent<LinkLoad>>();
+  private readonly rows = new Map<string, Sent<CostEntry[]>>();
+  private readonly refreshMs: number;
+  private readonly delta: number;
+  private readonly clock: Clock;
+  private readonly log: Logger | undefined;
+  private readonly off: (() => void)[] = [];
+
+  constructor(
+    private readonly controller: Controller,
+    private readonly discovery: Discovery,
+    private readonly monitor: Monitor,
+    private readonly opts: AnnouncerOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger;
+    this.refreshMs = opts.refreshMs ?? 3000;
+    this.delta = opts.utilizationDelta ?? 0.05;
+  }
+
+  start(): void {
+    const on = <E extends object>(emitter: { on(e: string, f: never): E; off(e: string, f: never): E }, event: string, f: (...a: never[]) => void): void => {
+      emitter.on(event, f as never);
+      this.off.push(() => emitter.off(event, f as never));
+    };
+    on(this.monitor, 'assessed', (a: Assessment) => this.onAssessed(a));
+    on(this.monitor, 'level_change', (c: LevelChange) => this.onLevelChange(c));
+    on(this.discovery, 'link_up', (l: Link) => this.event({ kind: 'event', event: 'link_up', linkId: l.id }));
+    on(this.discovery, 'link_down', (l: Link, reason: LinkDownReason) =>
+      this.event({ kind: 'event', event: 'link_down', linkId: l.id, level: 'down', detail: { reason } }),
+    );
+    on(this.controller, 'switch_up', (s: SwitchSession) => this.event({ kind: 'event', event: 'switch_up', dpid: s.dpid }));
+    on(this.controller, 'switch_down', (s: SwitchSession, reason: string) =>
+      this.event({ kind: 'event', event: 'switch_down', dpid: s.dpid, detail: { reason } }),
+    );
+  }
+
+  stop(): void {
+    for (const f of this.off.splice(0)) f();
+  }
+
+  private onLevelChange({ load, from }: LevelChange): void {
+    if (load.level === 'congested') {
+      this.event({ kind: 'event', event: 'congestion_onset', linkId: load.linkId, level: load.level, utilization: load.utilization });
+    } else if (from === 'congested' && load.level !== 'down') {
+      this.event({ kind: 'event', event: 'congestion_clear', linkId: load.linkId, level: load.level, utilization: load.utilization });
+    }
+  }
+
+  private onAssessed(a: Assessment): void {
+    const now = this.clock.now();
+    for (const load of a.loads.values()) {
+      this.opts.metrics?.setLink(load.linkId, load.utilization, load.level);
+      const prev = this.links.get(load.linkId);
+      if (
+        prev &&
+        prev.value.level === load.level &&
+        Math.abs(prev.value.utilization - load.utilization) <= this.delta &&
+        now - prev.at < this.refreshMs
+      ) {
+        continue;
+      }
+      this.links.set(load.linkId, { value: load, at: now });
+      this.send({
+        kind: 'link_state',
+        linkId: load.linkId,
+        src: load.src,
+        dst: load.dst,
+        capacityBps: load.capacityBps,
+        rateBps: Math.round(load.rateBps),
+        utilization: Math.round(load.utilization * 1000) / 1000,
+        drops: Math.round(load.drops * 10) / 10,
+        level: load.level,
+      });
+    }
+    for (const [srcPid, costs] of this.monitor.costRows()) {
+      const prev = this.rows.get(srcPid);
+      if (prev && !materiallyChanged(prev.value, costs) && now - prev.at < this.refreshMs) continue;
+      this.rows.set(srcPid, { value: costs, at: now });
+      this.send({ kind: 'cost_row', srcPid, costs });
+    }
+  }
+
+  private event(body: HintBody & { kind: 'event' }): void {
+    const hint = this.send(body);
+    if (hint && this.opts.eventLog) {
+      this.opts.eventLog.append(hint).catch((err: Error) => this.log?.error({ err: err.message }, 'event log append failed'));
+    }
+  }
+
+  /** Stamps a hint once; the bus, the stream and the log all see the same seq and ts. */
+  private send(body: HintBody): Hint | undefined {
+    try {
+      const out = this.opts.publisher.send(body);
+      if (!out) return undefined;
+      out.acked.catch((err: Error) => this.log?.warn({ err: err.message, kind: body.kind }, 'hint not acknowledged by the broker'));
+      this.opts.hub?.publish(out.hint);
+      return out.hint;
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message, kind: body.kind }, 'hint refused by its schema');
+      return undefined;
+    }
+  }
+}
