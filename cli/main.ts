@@ -1,9 +1,11 @@
 // The meshflow command line: one subcommand per piece, each registered by a module of its own.
 import { Command } from 'commander';
 import { register as controller, startControllerCommand } from './controller.ts';
+import { register as bridge } from './bridge.ts';
 import { register as decode } from './decode.ts';
 import { register as hints } from './hints.ts';
 import { register as replay } from './replay.ts';
+import { register as sidecar } from './sidecar.ts';
 import { ensureSystem } from './system.ts';
 
 const program = new Command('meshflow')
@@ -19,6 +21,8 @@ program
   });
 
 controller(program);
+bridge(program);
+sidecar(program);
 decode(program);
 replay(program);
 hints(program);
