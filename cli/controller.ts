@@ -1,42 +1,78 @@
-// meshflow controller: the OpenFlow 1.3 controller and its northbound API.
+// meshflow controller: the OpenFlow 1.3 controller, its monitor and hints, and its REST API.
 import type { Command } from 'commander';
 import { runController } from '../controller/run.ts';
+import { networkOptionsFromTopology } from '../controller/routing/network.ts';
+import { startBroker, DEFAULT_BROKER_PORT } from '../bus/broker.ts';
+import { loadTopology } from '../topologies/topology.ts';
 import { createLogger } from './logger.ts';
 import { intOption } from './options.ts';
 
-export function register(program: Command): void {
-  program
-    .command('controller')
-    .description('run the OpenFlow 1.3 controller and its REST API')
+export interface ControllerFlags {
+  readonly ofHost: string;
+  readonly ofPort: number;
+  readonly apiHost: string;
+  readonly apiPort: number;
+  readonly echoInterval: number;
+  readonly pollInterval: number;
+  readonly mqttUrl?: string;
+  readonly brokerPort: number;
+  readonly eventLog: string;
+  readonly redisUrl?: string;
+  readonly topology?: string;
+}
+
+export function addControllerOptions(cmd: Command): Command {
+  return cmd
     .option('--of-host <host>', 'address the OpenFlow listener binds', '0.0.0.0')
     .option('--of-port <port>', 'OpenFlow TCP port', intOption, 6653)
     .option('--api-host <host>', 'address the REST API binds', '127.0.0.1')
     .option('--api-port <port>', 'REST API port', intOption, 8080)
     .option('--echo-interval <ms>', 'echo interval; a switch silent for three intervals is dead', intOption, 5000)
-    .action(async (o: { ofHost: string; ofPort: number; apiHost: string; apiPort: number; echoInterval: number }) => {
-      await startControllerCommand(o);
-    });
+    .option('--poll-interval <ms>', 'port statistics period (100 at the least)', intOption, 1000)
+    .option('--mqtt-url <url>', 'hint bus broker (mqtt://user:pass@host:port); default: an embedded broker')
+    .option('--broker-port <port>', 'port of the embedded broker, when no --mqtt-url is given', intOption, DEFAULT_BROKER_PORT)
+    .option('--event-log <file>', 'JSON-lines file that records every event', 'runs/events.jsonl')
+    .option('--redis-url <url>', 'record events in a Redis stream instead (redis://host:port[?key=stream])')
+    .option('--topology <name|file>', 'topology file: link capacities and host names');
 }
 
-export async function startControllerCommand(o: {
-  ofHost: string;
-  ofPort: number;
-  apiHost: string;
-  apiPort: number;
-  echoInterval: number;
-}): Promise<void> {
+export function register(program: Command): void {
+  addControllerOptions(program.command('controller').description('run the OpenFlow 1.3 controller, its monitor and its REST API')).action(
+    async (o: ControllerFlags) => {
+      await startControllerCommand(o);
+    },
+  );
+}
+
+export async function startControllerCommand(o: ControllerFlags): Promise<void> {
   const logger = createLogger('controller');
+  const stops: (() => Promise<void>)[] = [];
+  let mqttUrl = o.mqttUrl;
+  if (!mqttUrl) {
+    const broker = await startBroker({ port: o.brokerPort });
+    stops.push(() => broker.stop());
+    mqttUrl = broker.url;
+    logger.info({ url: broker.url }, 'embedded MQTT broker up');
+  }
+  const topo = o.topology ? networkOptionsFromTopology(loadTopology(o.topology)) : {};
   const running = await runController({
     ofHost: o.ofHost,
     ofPort: o.ofPort,
     apiHost: o.apiHost,
     apiPort: o.apiPort,
     echoIntervalMs: o.echoInterval,
+    pollIntervalMs: o.pollInterval,
+    mqttUrl,
+    eventLog: o.redisUrl ?? o.eventLog,
+    ...topo,
     logger,
   });
-  logger.info({ ofPort: running.ofPort, api: running.apiUrl }, 'meshflow controller running (Ctrl-C stops it)');
+  stops.unshift(() => running.stop());
+  logger.info({ ofPort: running.ofPort, api: running.apiUrl, mqtt: mqttUrl }, 'meshflow controller running (Ctrl-C stops it)');
   const stop = (): void => {
-    running.stop().then(
+    (async () => {
+      for (const s of stops) await s();
+    })().then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -1,6 +1,6 @@
 // The meshflow command line: one subcommand per piece, each registered by a module of its own.
 import { Command } from 'commander';
-import { register as controller, startControllerCommand } from './controller.ts';
+import { addControllerOptions, register as controller, startControllerCommand, type ControllerFlags } from './controller.ts';
 import { register as bridge } from './bridge.ts';
 import { register as decode } from './decode.ts';
 import { register as hints } from './hints.ts';
@@ -12,13 +12,12 @@ const program = new Command('meshflow')
   .description('OpenFlow 1.3 controller with a mesh-coordination bridge')
   .showHelpAfterError('(run with --help to see the commands and their flags)');
 
-program
-  .command('start')
-  .description('set up what is missing, then run everything on embedded defaults')
-  .action(async () => {
-    ensureSystem();
-    await startControllerCommand({ ofHost: '0.0.0.0', ofPort: 6653, apiHost: '127.0.0.1', apiPort: 8080, echoInterval: 5000 });
-  });
+addControllerOptions(
+  program.command('start').description('set up what is missing, then run everything on embedded defaults'),
+).action(async (o: ControllerFlags) => {
+  ensureSystem();
+  await startControllerCommand(o);
+});
 
 controller(program);
 bridge(program);

@@ -1,11 +1,19 @@
-// Starts the controller process: the OpenFlow listener and the northbound API, stopped together.
+// Starts the controller process: the OpenFlow listener, discovery and forwarding, the monitor, the
+// hints it announces (bus, stream, event log) and the northbound API, all stopped together.
 import type { FastifyInstance } from 'fastify';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Controller } from './controller.ts';
 import { startApi } from './api/server.ts';
 import { StreamHub } from './api/stream.ts';
 import { ControllerMetrics } from './api/metrics.ts';
 import { Network, type NetworkOptions } from './routing/network.ts';
+import { Monitor } from './monitor/monitor.ts';
+import type { LevelSettings } from './monitor/levels.ts';
+import { Announcer } from './announcer.ts';
+import { connectBus } from '../bus/client.ts';
+import { HintPublisher, type PublishClient } from '../bus/publisher.ts';
+import { openEventLog, type EventLog } from '../bus/eventlog/index.ts';
 
 export interface RunOptions {
   readonly ofHost?: string;
@@ -20,8 +28,16 @@ export interface RunOptions {
   readonly capacities?: NetworkOptions['capacities'];
   /** Spread flows over equal-cost paths (default true); false: one path per host pair. */
   readonly ecmp?: boolean;
-  /** Host names by MAC, for the API (e.g. from a topology file). */
+  /** Host names by MAC (e.g. from a topology file). */
   readonly hostNames?: NetworkOptions['hostNames'];
+  /** Port statistics period (default 1000 ms, 100 at the least). */
+  readonly pollIntervalMs?: number;
+  /** Congestion thresholds, sample counts and smoothing. */
+  readonly levels?: Partial<LevelSettings>;
+  /** Broker for the hint bus; without one, hints go to the stream and the event log only. */
+  readonly mqttUrl?: string;
+  /** Where events are recorded: a JSON-lines file path or a redis:// URL (Redis Streams). */
+  readonly eventLog?: string;
 }
 
 export interface RunningController {
@@ -29,63 +45,79 @@ export interface RunningController {
   readonly api: FastifyInstance;
   /** Publish here what clients of /api/v1/stream should see (link states, events, weights, lab progress). */
   readonly hub: StreamHub;
-  /** The monitor reports link load here (setLink) for /metrics. */
   readonly metrics: ControllerMetrics;
   /** Link and host discovery, and forwarding between hosts. */
   readonly network: Network;
+  readonly monitor: Monitor;
+  readonly publisher: HintPublisher;
   readonly ofPort: number;
   readonly apiUrl: string;
   stop(): Promise<void>;
 }
 
+/** Without a broker the publisher still stamps and validates; the hints just go nowhere on MQTT. */
+const noBus: PublishClient = { publishAsync: async () => undefined };
+
 export async function runController(opts: RunOptions = {}): Promise<RunningController> {
-  const controller = new Controller({
-    host: opts.ofHost,
-    port: opts.ofPort,
-    echoIntervalMs: opts.echoIntervalMs,
-    logger: opts.logger,
-  });
-  const network = new Network(controller, {
-    lldpIntervalMs: opts.lldpIntervalMs,
-    capacities: opts.capacities,
-    ecmp: opts.ecmp,
-    hostNames: opts.hostNames,
-    logger: opts.logger,
-  });
-  // Before listening, so no switch can join unseen.
-  network.start();
-  let ofPort: number;
-  try {
-    ({ port: ofPort } = await controller.listen());
-  } catch (err) {
-    network.stop();
-    throw err;
-  }
-  const hub = new StreamHub();
-  const metrics = new ControllerMetrics(controller, { hub });
-  let api: FastifyInstance;
-  try {
-    api = await startApi(controller, { host: opts.apiHost, port: opts.apiPort, hub, metrics, network });
-  } catch (err) {
-    metrics.close();
-    network.stop();
-    await controller.close();
-    throw err;
-  }
-  const addr = api.server.address();
-  const apiPort = addr !== null && typeof addr === 'object' ? addr.port : 0;
-  return {
-    controller,
-    api,
-    hub,
-    metrics,
-    network,
-    ofPort,
-    apiUrl: `http://${opts.apiHost ?? '127.0.0.1'}:${apiPort}`,
-    async stop() {
-      metrics.close();
-      network.stop();
-      await Promise.all([api.close(), controller.close()]);
-    },
+  const cleanups: (() => unknown)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const f of cleanups.splice(0).reverse()) await f();
   };
+  try {
+    const log = opts.logger;
+    const controller = new Controller({ host: opts.ofHost, port: opts.ofPort, echoIntervalMs: opts.echoIntervalMs, logger: log });
+    cleanups.push(() => controller.close());
+    let bus: MqttClient | undefined;
+    if (opts.mqttUrl) {
+      bus = await connectBus(opts.mqttUrl, { clientId: `meshflow-controller-${process.pid}` });
+      const client = bus;
+      cleanups.push(() => client.endAsync());
+    }
+    let eventLog: EventLog | undefined;
+    if (opts.eventLog) {
+      eventLog = await openEventLog(opts.eventLog);
+      const el = eventLog;
+      cleanups.push(() => el.close());
+    }
+    const publisher = new HintPublisher(bus ?? noBus, { source: `controller-${process.pid}` });
+    const network = new Network(controller, {
+      lldpIntervalMs: opts.lldpIntervalMs,
+      capacities: opts.capacities,
+      ecmp: opts.ecmp,
+      hostNames: opts.hostNames,
+      logger: log,
+    });
+    const monitor = new Monitor(controller, network.discovery, { pollIntervalMs: opts.pollIntervalMs, levels: opts.levels, logger: log });
+    const hub = new StreamHub();
+    const metrics = new ControllerMetrics(controller, { hub });
+    cleanups.push(() => metrics.close());
+    const announcer = new Announcer(controller, network.discovery, monitor, { publisher, hub, metrics, eventLog, logger: log });
+    // All of them listen before the OpenFlow port opens, so no switch can join unseen.
+    network.start();
+    cleanups.push(() => network.stop());
+    announcer.start();
+    cleanups.push(() => announcer.stop());
+    monitor.start();
+    cleanups.push(() => monitor.stop());
+    const { port: ofPort } = await controller.listen();
+    const api = await startApi(controller, { host: opts.apiHost, port: opts.apiPort, hub, metrics, network, monitor, events: eventLog });
+    cleanups.push(() => api.close());
+    const addr = api.server.address();
+    const apiPort = addr !== null && typeof addr === 'object' ? addr.port : 0;
+    return {
+      controller,
+      api,
+      hub,
+      metrics,
+      network,
+      monitor,
+      publisher,
+      ofPort,
+      apiUrl: `http://${opts.apiHost ?? '127.0.0.1'}:${apiPort}`,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }

@@ -1,6 +1,7 @@
 // The default event log: one JSON object per line, append-only. Readable with `jq`,
 // and a torn last line (crash mid-write) costs that one line, not the file.
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Hint } from '../hints.ts';
@@ -19,6 +20,7 @@ export class FileEventLog implements EventLog {
   ) {}
 
   static async open(path: string): Promise<FileEventLog> {
+    await mkdir(dirname(path), { recursive: true });
     return new FileEventLog(path, await open(path, 'a'));
   }
 

@@ -11,6 +11,10 @@ import { linkRoutes } from './links.ts';
 import { hostRoutes } from './hosts.ts';
 import { pathRoutes } from './paths.ts';
 import type { Network } from '../routing/network.ts';
+import type { Monitor } from '../monitor/monitor.ts';
+import type { EventSource } from '../../bus/eventlog/index.ts';
+import { congestionRoutes } from './congestion.ts';
+import { eventRoutes } from './events.ts';
 
 export interface BuildOptions {
   /** The live stream's hub; one is made when not given (then reachable only through the controller's events). */
@@ -20,6 +24,10 @@ export interface BuildOptions {
   readonly onRoute?: onRouteHookHandler;
   /** Discovery and forwarding: /links, /hosts and /paths exist only with it. */
   readonly network?: Network;
+  /** Link load: /congestion exists only with it. */
+  readonly monitor?: Monitor;
+  /** The event log: /events exists only with it. */
+  readonly events?: EventSource;
 }
 
 export interface ApiOptions extends BuildOptions {
@@ -72,6 +80,8 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
       hostRoutes(app, opts.network);
       pathRoutes(app, opts.network);
     }
+    if (opts.monitor) congestionRoutes(app, opts.monitor);
+    if (opts.events) eventRoutes(app, opts.events);
   });
   return root;
 }

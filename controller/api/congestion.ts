@@ -1,0 +1,38 @@
+// GET /api/v1/congestion: every link direction's smoothed rate, utilization, drops and level.
+import type { FastifyInstance } from 'fastify';
+import type { Monitor } from '../monitor/monitor.ts';
+
+const endpoint = {
+  type: 'object',
+  properties: { dpid: { type: 'string', pattern: '^[0-9a-f]{16}$' }, port: { type: 'integer', minimum: 0 } },
+  required: ['dpid', 'port'],
+} as const;
+
+export const linkLoadSchema = {
+  type: 'object',
+  properties: {
+    linkId: { type: 'string' },
+    src: endpoint,
+    dst: endpoint,
+    capacityBps: { type: 'number', minimum: 0 },
+    rateBps: { type: 'number', minimum: 0, description: 'smoothed (EWMA) bits per second out of src' },
+    utilization: { type: 'number', minimum: 0, description: 'rateBps / capacityBps' },
+    drops: { type: 'number', minimum: 0, description: 'packets dropped per second, both ends' },
+    level: { type: 'string', enum: ['ok', 'warning', 'congested', 'down'] },
+  },
+  required: ['linkId', 'src', 'dst', 'capacityBps', 'rateBps', 'utilization', 'drops', 'level'],
+} as const;
+
+export function congestionRoutes(app: FastifyInstance, monitor: Monitor): void {
+  app.get(
+    '/api/v1/congestion',
+    {
+      schema: {
+        summary: 'Load and congestion level of every link direction, from the latest port statistics',
+        tags: ['monitor'],
+        response: { 200: { type: 'array', items: linkLoadSchema } },
+      },
+    },
+    async () => monitor.loads(),
+  );
+}
