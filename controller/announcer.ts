@@ -13,6 +13,8 @@ import { materiallyChanged, type CostEntry } from './monitor/costmap.ts';
 import type { StreamHub } from './api/stream.ts';
 import type { ControllerMetrics } from './api/metrics.ts';
 import type { SwitchSession } from './session.ts';
+import { switchView } from './api/switches.ts';
+import { linkView } from './api/links.ts';
 import { systemClock, type Clock } from './clock.ts';
 
 export interface AnnouncerOptions {
@@ -61,11 +63,14 @@ export class Announcer {
     };
     on(this.monitor, 'assessed', (a: Assessment) => this.onAssessed(a));
     on(this.monitor, 'level_change', (c: LevelChange) => this.onLevelChange(c));
-    on(this.discovery, 'link_up', (l: Link) => this.event({ kind: 'event', event: 'link_up', linkId: l.id }));
+    // Details carry what a dashboard needs to draw the change without asking the API.
+    on(this.discovery, 'link_up', (l: Link) => this.event({ kind: 'event', event: 'link_up', linkId: l.id, detail: { link: linkView(l) } }));
     on(this.discovery, 'link_down', (l: Link, reason: LinkDownReason) =>
-      this.event({ kind: 'event', event: 'link_down', linkId: l.id, level: 'down', detail: { reason } }),
+      this.event({ kind: 'event', event: 'link_down', linkId: l.id, level: 'down', detail: { link: linkView(l), reason } }),
     );
-    on(this.controller, 'switch_up', (s: SwitchSession) => this.event({ kind: 'event', event: 'switch_up', dpid: s.dpid }));
+    on(this.controller, 'switch_up', (s: SwitchSession) =>
+      this.event({ kind: 'event', event: 'switch_up', dpid: s.dpid, detail: { switch: switchView(s) } }),
+    );
     on(this.controller, 'switch_down', (s: SwitchSession, reason: string) =>
       this.event({ kind: 'event', event: 'switch_down', dpid: s.dpid, detail: { reason } }),
     );

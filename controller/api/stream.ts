@@ -12,7 +12,7 @@ import { portView, switchView } from './switches.ts';
 import { linkView } from './links.ts';
 import { hostView } from './hosts.ts';
 import type { Network } from '../routing/network.ts';
-import type { Host, Link, LinkDownReason } from '../topology/types.ts';
+import type { Host } from '../topology/types.ts';
 
 /** Anything with a `kind`; hints from the bus (link_state, event, weights, cost_row) pass through as they are. */
 export interface StreamMessage {
@@ -192,33 +192,26 @@ function portReason(reason: number): 'add' | 'delete' | 'modify' {
 }
 
 /**
- * Wires the controller into the hub: a `switches` snapshot part, and switch up/down and port changes as
- * they happen (event names as on the bus). Returns a function that unwires it.
+ * Wires the controller into the hub: a `switches` snapshot part and port changes as they happen.
+ * Switch up/down reach the stream as event hints, from the announcer. Returns a function that unwires it.
  */
 export function streamControllerEvents(controller: Controller, hub: StreamHub): () => void {
   const unprovide = hub.provide('switches', () =>
     [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchView),
   );
-  const up = (s: SwitchSession): void =>
-    hub.publish({ kind: 'event', event: 'switch_up', dpid: s.dpid, detail: { switch: switchView(s) } });
-  const down = (s: SwitchSession, reason: string): void =>
-    hub.publish({ kind: 'event', event: 'switch_down', dpid: s.dpid, detail: { reason } });
   const port = (s: SwitchSession, m: ControllerEvents['port_status'][1]): void =>
     hub.publish({ kind: 'port_status', dpid: s.dpid, reason: portReason(m.reason), port: portView(m.port) });
-  controller.on('switch_up', up);
-  controller.on('switch_down', down);
   controller.on('port_status', port);
   return () => {
     unprovide();
-    controller.off('switch_up', up);
-    controller.off('switch_down', down);
     controller.off('port_status', port);
   };
 }
 
 /**
- * Wires discovery into the hub: `links` and `hosts` snapshot parts (as GET /links and /hosts show them),
- * link up/down as events (names as on the bus), and host changes. Returns a function that unwires it.
+ * Wires discovery into the hub: `links` and `hosts` snapshot parts (as GET /links and /hosts show them)
+ * and host changes. Link up/down reach the stream as event hints, from the announcer. Returns a function
+ * that unwires it.
  */
 export function streamNetworkEvents(network: Network, hub: StreamHub): () => void {
   const d = network.discovery;
@@ -226,23 +219,16 @@ export function streamNetworkEvents(network: Network, hub: StreamHub): () => voi
     hub.provide('links', () => [...d.links.values()].sort((a, b) => a.id.localeCompare(b.id)).map(linkView)),
     hub.provide('hosts', () => [...d.hosts.values()].sort((a, b) => a.mac.localeCompare(b.mac)).map((h) => hostView(h, network))),
   ];
-  const up = (l: Link): void => hub.publish({ kind: 'event', event: 'link_up', linkId: l.id, detail: { link: linkView(l) } });
-  const down = (l: Link, reason: LinkDownReason): void =>
-    hub.publish({ kind: 'event', event: 'link_down', linkId: l.id, level: 'down', detail: { link: linkView(l), reason } });
   const host = (change: 'added' | 'moved' | 'removed') => (h: Host): void =>
     hub.publish({ kind: 'host', change, host: hostView(h, network) });
   const added = host('added');
   const moved = host('moved');
   const removed = host('removed');
-  d.on('link_up', up);
-  d.on('link_down', down);
   d.on('host_added', added);
   d.on('host_moved', moved);
   d.on('host_removed', removed);
   return () => {
     for (const f of unprovide) f();
-    d.off('link_up', up);
-    d.off('link_down', down);
     d.off('host_added', added);
     d.off('host_moved', moved);
     d.off('host_removed', removed);
