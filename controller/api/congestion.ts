@@ -17,10 +17,11 @@ export const linkLoadSchema = {
     capacityBps: { type: 'number', minimum: 0 },
     rateBps: { type: 'number', minimum: 0, description: 'smoothed (EWMA) bits per second out of src' },
     utilization: { type: 'number', minimum: 0, description: 'rateBps / capacityBps' },
+    sampleUtilization: { type: 'number', minimum: 0, description: 'the latest sample before smoothing' },
     drops: { type: 'number', minimum: 0, description: 'packets dropped per second, both ends' },
     level: { type: 'string', enum: ['ok', 'warning', 'congested', 'down'] },
   },
-  required: ['linkId', 'src', 'dst', 'capacityBps', 'rateBps', 'utilization', 'drops', 'level'],
+  required: ['linkId', 'src', 'dst', 'capacityBps', 'rateBps', 'utilization', 'sampleUtilization', 'drops', 'level'],
 } as const;
 
 export function congestionRoutes(app: FastifyInstance, monitor: Monitor): void {

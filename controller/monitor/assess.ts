@@ -14,6 +14,8 @@ export interface LinkLoad {
   readonly rateBps: number;
   /** smoothed rate / capacity */
   readonly utilization: number;
+  /** the latest sample's rate / capacity, before smoothing */
+  readonly sampleUtilization: number;
   /** packets dropped per second: sent side plus received side */
   readonly drops: number;
   readonly level: Level;
@@ -43,18 +45,20 @@ export function assess(
     const before = previous.loads.get(link.id);
     let load: LinkLoad;
     if (link.state === 'down') {
-      load = { ...base(link), rateBps: 0, utilization: 0, drops: 0, level: 'down' };
+      load = { ...base(link), rateBps: 0, utilization: 0, sampleUtilization: 0, drops: 0, level: 'down' };
     } else {
       const out = rates.get(endpointKey(link.src));
       const into = rates.get(endpointKey(link.dst));
       // A link that was down (or is new) starts afresh; one with no fresh sample keeps its state.
       const prevState = before?.level === 'down' ? initialLevelState : (previous.states.get(link.id) ?? initialLevelState);
-      const state = out ? nextLevel(prevState, out.txBps / link.capacityBps, settings) : prevState;
+      const sample = out ? out.txBps / link.capacityBps : (before?.sampleUtilization ?? 0);
+      const state = out ? nextLevel(prevState, sample, settings) : prevState;
       states.set(link.id, state);
       load = {
         ...base(link),
         rateBps: state.smoothed * link.capacityBps,
         utilization: state.smoothed,
+        sampleUtilization: sample,
         drops: out || into ? (out?.txDropsPerSec ?? 0) + (into?.rxDropsPerSec ?? 0) : (before?.drops ?? 0),
         level: state.level,
       };

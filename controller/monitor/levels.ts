@@ -18,7 +18,9 @@ export interface LevelSettings {
 }
 
 export const defaultLevelSettings: LevelSettings = {
-  alpha: 0.5,
+  // Weighted to the newest sample, so a step from idle to full crosses the onset on the second sample
+  // and is confirmed on the third: congestion shows within three polling intervals.
+  alpha: 0.7,
   warningOnset: 0.6,
   warningClear: 0.45,
   congestedOnset: 0.85,

@@ -17,6 +17,12 @@ describe('congestion levels', () => {
     assert.deepEqual(levels, ['ok', 'ok', 'congested', 'congested']);
   });
 
+  it('with the defaults, a step from idle to a full link is congested on the third sample', () => {
+    const levels = run([0.95, 0.95, 0.95]).map((x) => x.level);
+    assert.equal(levels[2], 'congested');
+    assert.ok(levels[0] !== 'congested' && levels[1] !== 'congested', levels.join(','));
+  });
+
   it('ignores one noisy sample', () => {
     const levels = run([0.1, 0.99, 0.1, 0.1, 0.99, 0.1], sharp).map((x) => x.level);
     assert.ok(levels.every((l) => l === 'ok'), levels.join(','));
