@@ -11,9 +11,15 @@ import { Network, type NetworkOptions } from './routing/network.ts';
 import { Monitor } from './monitor/monitor.ts';
 import type { LevelSettings } from './monitor/levels.ts';
 import { Announcer } from './announcer.ts';
+import { IntentService } from './intents/service.ts';
+import { pathChangeDetail } from './intents/view.ts';
+import type { IntentSettings } from './intents/types.ts';
 import { connectBus } from '../bus/client.ts';
 import { HintPublisher, type PublishClient } from '../bus/publisher.ts';
+import { subscribeHints } from '../bus/subscriber.ts';
+import { patterns } from '../bus/topics.ts';
 import { openEventLog, type EventLog } from '../bus/eventlog/index.ts';
+import { requireTokenInProduction } from './api/auth.ts';
 
 export interface RunOptions {
   readonly ofHost?: string;
@@ -38,6 +44,12 @@ export interface RunOptions {
   readonly mqttUrl?: string;
   /** Where events are recorded: a JSON-lines file path or a redis:// URL (Redis Streams). */
   readonly eventLog?: string;
+  /** Bearer token for mutating /api/v1/ requests; none leaves the API open. */
+  readonly apiToken?: string;
+  /** Refuse to start without apiToken (also when NODE_ENV=production). */
+  readonly production?: boolean;
+  /** When intents move: margin, minimum interval, rule priority. */
+  readonly intents?: Partial<IntentSettings>;
 }
 
 export interface RunningController {
@@ -49,6 +61,8 @@ export interface RunningController {
   /** Link and host discovery, and forwarding between hosts. */
   readonly network: Network;
   readonly monitor: Monitor;
+  /** Intents: path policies and priority marks per class of traffic, kept true as the network changes. */
+  readonly intents: IntentService;
   readonly publisher: HintPublisher;
   readonly ofPort: number;
   readonly apiUrl: string;
@@ -59,6 +73,8 @@ export interface RunningController {
 const noBus: PublishClient = { publishAsync: async () => undefined };
 
 export async function runController(opts: RunOptions = {}): Promise<RunningController> {
+  // Before anything opens a port: a production controller never runs with a writable, open API.
+  requireTokenInProduction('the controller', opts);
   const cleanups: (() => unknown)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const f of cleanups.splice(0).reverse()) await f();
@@ -91,16 +107,28 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     const hub = new StreamHub();
     const metrics = new ControllerMetrics(controller, { hub });
     cleanups.push(() => metrics.close());
+    if (bus) {
+      // What the mesh says on the bus (sidecar weights and status) reaches stream clients too.
+      const relay = await subscribeHints(bus, [patterns.weights, patterns.status], (hint) => hub.publish(hint));
+      cleanups.push(() => relay.close());
+    }
     const announcer = new Announcer(controller, network.discovery, monitor, { publisher, hub, metrics, eventLog, logger: log });
+    const intents = new IntentService(controller, network, monitor, {
+      settings: opts.intents,
+      logger: log,
+      onPathChange: (c) => announcer.pathChange(pathChangeDetail(c)),
+    });
     // All of them listen before the OpenFlow port opens, so no switch can join unseen.
     network.start();
     cleanups.push(() => network.stop());
+    intents.start();
+    cleanups.push(() => intents.stop());
     announcer.start();
     cleanups.push(() => announcer.stop());
     monitor.start();
     cleanups.push(() => monitor.stop());
     const { port: ofPort } = await controller.listen();
-    const api = await startApi(controller, { host: opts.apiHost, port: opts.apiPort, hub, metrics, network, monitor, events: eventLog });
+    const api = await startApi(controller, { host: opts.apiHost, port: opts.apiPort, hub, metrics, network, monitor, events: eventLog, intents, apiToken: opts.apiToken, errorLog: log });
     cleanups.push(() => api.close());
     const addr = api.server.address();
     const apiPort = addr !== null && typeof addr === 'object' ? addr.port : 0;
@@ -111,6 +139,7 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
       metrics,
       network,
       monitor,
+      intents,
       publisher,
       ofPort,
       apiUrl: `http://${opts.apiHost ?? '127.0.0.1'}:${apiPort}`,
