@@ -1,10 +1,11 @@
 // The bridge's REST API: the registry, changeable at run time, and what the bridge is doing.
 // Bodies are checked by the registry store (one set of rules for files and for the API), and
 // a refusal names the field: 400 { error, issues: [{ path, message }] }.
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import type { ChangeResult, RegistryStore } from './registry-store.ts';
 import type { ServiceWeights } from './hints.ts';
 import type { IntentSpec } from './policy.ts';
+import type { BridgeMetrics } from './metrics.ts';
 
 export interface BridgeView {
   readonly currentWeights: Readonly<Record<string, ServiceWeights>>;
@@ -13,8 +14,19 @@ export interface BridgeView {
 
 type KeyParams = { Params: { key: string } };
 
-export function buildApi(store: RegistryStore, view?: BridgeView): FastifyInstance {
+export interface BridgeApiOptions {
+  /**
+   * Checks requests before routing: the runner passes the controller's bearer-token hook
+   * (controller/api/auth.ts), so bridge/ itself depends on nothing above it.
+   */
+  readonly authenticate?: onRequestHookHandler;
+  /** Served at /metrics for Prometheus. */
+  readonly metrics?: BridgeMetrics;
+}
+
+export function buildApi(store: RegistryStore, view?: BridgeView, opts: BridgeApiOptions = {}): FastifyInstance {
   const app = Fastify({ logger: false });
+  if (opts.authenticate) app.addHook('onRequest', opts.authenticate);
   const base = '/api/v1/registry';
 
   // A malformed JSON body is the client's fault too: answer in the same shape.
@@ -24,6 +36,13 @@ export function buildApi(store: RegistryStore, view?: BridgeView): FastifyInstan
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  const metrics = opts.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, reply) => {
+      const { contentType, body } = await metrics.scrape();
+      return reply.type(contentType).send(body);
+    });
+  }
   app.get(base, async () => store.current);
 
   app.get(`${base}/services`, async () => store.current.services);

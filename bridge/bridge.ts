@@ -18,6 +18,7 @@ import {
   type ServiceWeights,
 } from './hints.ts';
 import { IntentsClient } from './intents-client.ts';
+import type { BridgeMetrics } from './metrics.ts';
 import {
   computeWeights,
   defaultPolicyParams,
@@ -36,6 +37,8 @@ export interface BridgeOptions {
   readonly registry: RegistryStore;
   /** The controller's REST base URL; without it the bridge asks for no intents. */
   readonly controllerUrl?: string;
+  /** Bearer token for the controller's mutating endpoints, when it requires one. */
+  readonly controllerToken?: string;
   readonly params?: Partial<PolicyParams>;
   /** How long sidecars may trust the weights they are sent. */
   readonly weightsTtlMs?: number;
@@ -48,6 +51,8 @@ export interface BridgeOptions {
   /** Replaces the default adapters (mqtt for builtin sidecars, haproxy). */
   readonly adapters?: readonly WeightsAdapter[];
   readonly source?: string;
+  /** Counts publications, hints, intents and errors; its gauges read this bridge. */
+  readonly metrics?: BridgeMetrics;
 }
 
 export const BRIDGE_DEFAULTS = { weightsTtlMs: 30_000, tickMs: 1_000 } as const;
@@ -80,15 +85,19 @@ export class Bridge {
     this.clock = opts.clock ?? systemClock;
     this.ttlMs = opts.weightsTtlMs ?? BRIDGE_DEFAULTS.weightsTtlMs;
     this.refreshMs = opts.refreshMs ?? Math.floor(this.ttlMs / 3);
+    opts.metrics?.observe(this);
   }
 
   async start(): Promise<void> {
     this.client = await connectBus(this.opts.mqttUrl, { clientId: `${this.opts.source ?? 'meshflow-bridge'}-${process.pid}` });
     const publisher = new HintPublisher(this.client, { source: this.opts.source ?? 'meshflow-bridge', clock: this.clock });
     this.adapters = [...(this.opts.adapters ?? [new MqttWeightsAdapter(publisher), new HaproxyAdapter()])];
-    if (this.opts.controllerUrl) this.intents = new IntentsClient(this.opts.controllerUrl);
+    if (this.opts.controllerUrl) this.intents = new IntentsClient(this.opts.controllerUrl, { ...(this.opts.controllerToken ? { token: this.opts.controllerToken } : {}) });
     this.sub = await subscribeHints(this.client, [patterns.costs, patterns.events], (hint) => this.onHint(hint), {
-      onInvalid: (e, topic) => this.opts.log?.warn({ topic, code: e.code, path: e.path }, `bridge: invalid hint skipped: ${e.message}`),
+      onInvalid: (e, topic) => {
+        this.opts.metrics?.hintInvalid(e.code);
+        this.opts.log?.warn({ topic, code: e.code, path: e.path }, `bridge: invalid hint skipped: ${e.message}`);
+      },
     });
     this.opts.registry.on('change', this.onRegistryChange);
     this.timer = setInterval(() => this.schedule(), this.opts.tickMs ?? BRIDGE_DEFAULTS.tickMs);
@@ -98,6 +107,7 @@ export class Bridge {
 
   /** Folds a hint in and re-runs the policy; exposed so tests and replay can drive it. */
   onHint(hint: Hint): void {
+    this.opts.metrics?.hintReceived(hint.kind);
     const next = withHint(this.state, hint);
     if (next === this.state) return;
     this.state = next;
@@ -153,11 +163,13 @@ export class Bridge {
     try {
       await adapter.apply(sc, weights, this.ttlMs);
       this.appliedAt.set(sc.id, now);
+      this.opts.metrics?.weightsApplied(sc.id, adapter.kind);
       if (this.failing.delete(sc.id)) this.opts.log?.info({ sidecar: sc.id }, 'bridge: sidecar reachable again');
       this.opts.log?.debug({ sidecar: sc.id, weights }, 'bridge: weights applied');
     } catch (err) {
       // Not recorded as applied: the next tick tries again.
       this.appliedAt.delete(sc.id);
+      this.opts.metrics?.adapterError(sc.id, adapter.kind);
       const first = !this.failing.has(sc.id);
       this.failing.add(sc.id);
       this.opts.log?.[first ? 'warn' : 'debug']({ err, sidecar: sc.id }, 'bridge: could not apply weights; retrying every tick');
@@ -172,8 +184,10 @@ export class Bridge {
       try {
         const created = await client.create(spec);
         this.activeIntents.set(spec.key, { id: created.id, spec });
+        this.opts.metrics?.intentPosted();
         this.opts.log?.info({ intent: spec, id: created.id, path: created.path }, 'bridge: intent requested');
       } catch (err) {
+        this.opts.metrics?.intentError('post');
         this.opts.log?.warn({ err, intent: spec }, 'bridge: intent request failed; retrying next run');
       }
     }
@@ -186,8 +200,10 @@ export class Bridge {
     try {
       await client.remove(active.id);
       this.activeIntents.delete(key);
+      this.opts.metrics?.intentDeleted();
       this.opts.log?.info({ key, id: active.id }, 'bridge: intent withdrawn');
     } catch (err) {
+      this.opts.metrics?.intentError('delete');
       this.opts.log?.warn({ err, key }, 'bridge: intent delete failed; retrying next run');
     }
   }

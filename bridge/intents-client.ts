@@ -20,14 +20,21 @@ export interface CreatedIntent {
   readonly path?: readonly string[];
 }
 
+export interface IntentsClientOptions {
+  /** Bearer token the controller requires on mutating requests, when it is configured with one. */
+  readonly token?: string;
+  readonly timeoutMs?: number;
+}
+
 export class IntentsClient {
   private readonly base: string;
+  private readonly timeoutMs: number;
+  private readonly auth: Record<string, string>;
 
-  constructor(
-    baseUrl: string,
-    private readonly timeoutMs = 5000,
-  ) {
+  constructor(baseUrl: string, opts: IntentsClientOptions = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.auth = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
   }
 
   async create(spec: IntentSpec): Promise<CreatedIntent> {
@@ -53,7 +60,8 @@ export class IntentsClient {
     try {
       return await fetch(this.base + path, {
         method,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        headers: { ...this.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {

@@ -6,6 +6,7 @@ import { startBroker, DEFAULT_BROKER_PORT } from '../bus/broker.ts';
 import { loadTopology } from '../topologies/topology.ts';
 import { createLogger } from './logger.ts';
 import { intOption } from './options.ts';
+import { requireTokenInProduction } from '../controller/api/auth.ts';
 
 export interface ControllerFlags {
   readonly ofHost: string;
@@ -19,6 +20,8 @@ export interface ControllerFlags {
   readonly eventLog: string;
   readonly redisUrl?: string;
   readonly topology?: string;
+  readonly apiToken?: string;
+  readonly production: boolean;
 }
 
 export function addControllerOptions(cmd: Command): Command {
@@ -33,7 +36,9 @@ export function addControllerOptions(cmd: Command): Command {
     .option('--broker-port <port>', 'port of the embedded broker, when no --mqtt-url is given', intOption, DEFAULT_BROKER_PORT)
     .option('--event-log <file>', 'JSON-lines file that records every event', 'runs/events.jsonl')
     .option('--redis-url <url>', 'record events in a Redis stream instead (redis://host:port[?key=stream])')
-    .option('--topology <name|file>', 'topology file: link capacities and host names');
+    .option('--topology <name|file>', 'topology file: link capacities and host names')
+    .option('--api-token <token>', 'bearer token that POST, PUT, PATCH and DELETE under /api/v1/ must carry; none: the API is open')
+    .option('--production', 'refuse to start without --api-token (NODE_ENV=production does the same)', false);
 }
 
 export function register(program: Command): void {
@@ -45,6 +50,8 @@ export function register(program: Command): void {
 }
 
 export async function startControllerCommand(o: ControllerFlags): Promise<void> {
+  // Before the embedded broker opens a port (runController checks again, for embedded use).
+  requireTokenInProduction('the controller', o);
   const logger = createLogger('controller');
   const stops: (() => Promise<void>)[] = [];
   let mqttUrl = o.mqttUrl;
@@ -64,6 +71,8 @@ export async function startControllerCommand(o: ControllerFlags): Promise<void> 
     pollIntervalMs: o.pollInterval,
     mqttUrl,
     eventLog: o.redisUrl ?? o.eventLog,
+    ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }),
+    production: o.production,
     ...topo,
     logger,
   });

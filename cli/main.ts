@@ -1,23 +1,26 @@
 // The meshflow command line: one subcommand per piece, each registered by a module of its own.
 import { Command } from 'commander';
-import { addControllerOptions, register as controller, startControllerCommand, type ControllerFlags } from './controller.ts';
+import { register as controller } from './controller.ts';
 import { register as bridge } from './bridge.ts';
 import { register as decode } from './decode.ts';
 import { register as hints } from './hints.ts';
 import { register as replay } from './replay.ts';
 import { register as sidecar } from './sidecar.ts';
-import { ensureSystem } from './system.ts';
+import { register as lab, startCommand } from './lab.ts';
+import { intOption } from './options.ts';
+import { applyConfig } from './config.ts';
+import { explainFailure } from './failures.ts';
 
 const program = new Command('meshflow')
   .description('OpenFlow 1.3 controller with a mesh-coordination bridge')
   .showHelpAfterError('(run with --help to see the commands and their flags)');
 
-addControllerOptions(
-  program.command('start').description('set up what is missing, then run everything on embedded defaults'),
-).action(async (o: ControllerFlags) => {
-  ensureSystem();
-  await startControllerCommand(o);
-});
+program
+  .command('start')
+  .description('set up what is missing, run the quickstart lab (coordination off vs on), print where its report is')
+  .option('--duration <s>', 'seconds of measured load per variant', intOption)
+  .option('--out <dir>', 'run folder (default runs/quickstart-<timestamp>/)')
+  .action(async (o: { duration?: number; out?: string }) => startCommand(o));
 
 controller(program);
 bridge(program);
@@ -25,10 +28,17 @@ sidecar(program);
 decode(program);
 replay(program);
 hints(program);
+lab(program);
+
+// After every command is registered: each flag gets its MESHFLOW_<FLAG> variable and config-file key.
+const config = applyConfig(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.stderr.write(`meshflow: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  // One place decides what a failure prints and its exit code (README "Exit codes").
+  const failure = explainFailure(err, config.current());
+  if (failure.message !== undefined) process.stderr.write(`meshflow: ${failure.message}\n`);
+  // A command that failed half-way may hold sockets (an embedded broker, a listener) open: end here.
+  if (failure.exitCode !== 0) process.exit(failure.exitCode);
 }

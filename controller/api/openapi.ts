@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { documentBearerAuth } from './auth.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -25,6 +26,8 @@ function packageVersion(): string {
 /** Registers the generator. Call it on the root app before any route, or those routes go undocumented. */
 export function registerOpenApi(app: FastifyInstance): void {
   app.register(swagger, {
+    // The bearer scheme, listed on every operation that writes (auth.ts).
+    transformObject: (doc) => ('openapiObject' in doc ? documentBearerAuth(doc.openapiObject) : doc.swaggerObject),
     openapi: {
       openapi: '3.0.3',
       info: {

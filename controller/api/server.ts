@@ -15,6 +15,10 @@ import type { Monitor } from '../monitor/monitor.ts';
 import type { EventSource } from '../../bus/eventlog/index.ts';
 import { congestionRoutes } from './congestion.ts';
 import { eventRoutes } from './events.ts';
+import { installAuth } from './auth.ts';
+import { installErrorHandlers, type ErrorLog } from './errors.ts';
+import { intentRoutes } from './intents.ts';
+import type { IntentService } from '../intents/service.ts';
 
 export interface BuildOptions {
   /** The live stream's hub; one is made when not given (then reachable only through the controller's events). */
@@ -28,6 +32,12 @@ export interface BuildOptions {
   readonly monitor?: Monitor;
   /** The event log: /events exists only with it. */
   readonly events?: EventSource;
+  /** Intents: /intents exists only with it. */
+  readonly intents?: IntentService;
+  /** Bearer token required on mutating /api/v1/ requests (auth.ts); none: the API is open. */
+  readonly apiToken?: string;
+  /** Where unexpected errors (answered 500 without details) are logged. */
+  readonly errorLog?: ErrorLog;
 }
 
 export interface ApiOptions extends BuildOptions {
@@ -37,6 +47,9 @@ export interface ApiOptions extends BuildOptions {
 
 export function buildApi(controller: Controller, opts: BuildOptions = {}): FastifyInstance {
   const root = Fastify({ logger: false });
+  // Before any route: every route answers errors in one shape and checks the token.
+  installErrorHandlers(root, opts.errorLog ? { log: opts.errorLog } : {});
+  installAuth(root, opts.apiToken);
   if (opts.onRoute) root.addHook('onRoute', opts.onRoute);
   // Both plugins see routes through onRoute hooks, so they load before the route plugin below.
   registerOpenApi(root);
@@ -82,6 +95,7 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
     }
     if (opts.monitor) congestionRoutes(app, opts.monitor);
     if (opts.events) eventRoutes(app, opts.events);
+    if (opts.intents) intentRoutes(app, opts.intents);
   });
   return root;
 }

@@ -62,7 +62,7 @@ describe('bridge intents client (against a stand-in controller API)', () => {
 
   it('reports a refusal or an unreachable controller as an IntentsError with the status', async () => {
     await assert.rejects(new IntentsClient(`${ctl.url}/broken`).create({ key: 'k', src: 'a', dst: 'b', policy: 'least-congested' }), (e: unknown) => e instanceof IntentsError && e.status === 500);
-    await assert.rejects(new IntentsClient('http://127.0.0.1:1', 500).create({ key: 'k', src: 'a', dst: 'b', policy: 'least-congested' }), (e: unknown) => e instanceof IntentsError && e.status === 0);
+    await assert.rejects(new IntentsClient('http://127.0.0.1:1', { timeoutMs: 500 }).create({ key: 'k', src: 'a', dst: 'b', policy: 'least-congested' }), (e: unknown) => e instanceof IntentsError && e.status === 0);
   });
 });
 
