@@ -80,6 +80,11 @@ export class Announcer {
     for (const f of this.off.splice(0)) f();
   }
 
+  /** A path chosen for an intent changed (moved, lost, restored): one more event, stamped like the rest. */
+  pathChange(detail: Record<string, unknown>): void {
+    this.event({ kind: 'event', event: 'path_change', detail });
+  }
+
   private onLevelChange({ load, from }: LevelChange): void {
     if (load.level === 'congested') {
       this.event({ kind: 'event', event: 'congestion_onset', linkId: load.linkId, level: load.level, utilization: load.utilization });

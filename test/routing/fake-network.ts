@@ -14,13 +14,15 @@ export interface Entry {
   readonly outPort: number;
   readonly flags: number;
   readonly idleTimeout: number;
+  /** Header fields the rule rewrites (set_field actions) before it outputs. */
+  readonly sets: Fields;
 }
 
 /** Header fields of a test packet, named as OXM fields. */
 export type Fields = Readonly<Record<string, string | number>>;
 
 export type TraceResult =
-  | { readonly kind: 'delivered'; readonly at: Endpoint; readonly path: readonly string[] }
+  | { readonly kind: 'delivered'; readonly at: Endpoint; readonly path: readonly string[]; readonly fields: Fields }
   | { readonly kind: 'controller'; readonly at: Endpoint; readonly path: readonly string[] }
   | { readonly kind: 'dropped'; readonly at: Endpoint; readonly path: readonly string[] }
   | { readonly kind: 'loop'; readonly path: readonly string[] };
@@ -50,15 +52,17 @@ export class FakeNetwork {
 
   trace(from: Endpoint, fields: Fields): TraceResult {
     let at = from;
+    let current = fields;
     const path: string[] = [];
     for (let i = 0; i < 32; i++) {
       path.push(at.dpid);
-      const entry = this.lookup(at.dpid, { ...fields, in_port: at.port });
+      const entry = this.lookup(at.dpid, { ...current, in_port: at.port });
       if (entry === undefined) return { kind: 'controller', at, path };
+      current = { ...current, ...entry.sets };
       const link = this.links.find((l) => l.state === 'up' && l.src.dpid === at.dpid && l.src.port === entry.outPort);
       if (link === undefined) {
         const host = this.hostPorts.find((h) => h.dpid === at.dpid && h.port === entry.outPort);
-        return host ? { kind: 'delivered', at: host, path } : { kind: 'dropped', at, path };
+        return host ? { kind: 'delivered', at: host, path, fields: current } : { kind: 'dropped', at, path };
       }
       at = link.dst;
     }
@@ -77,13 +81,19 @@ export class FakeNetwork {
     const table = this.tables.get(dpid) ?? [];
     if (msg.command === OFPFC_ADD) {
       const inst = msg.instructions[0];
-      const out = inst?.type === 'apply_actions' ? inst.actions[0] : undefined;
-      if (out?.type !== 'output' || msg.instructions.length !== 1 || inst?.type !== 'apply_actions' || inst.actions.length !== 1) {
-        throw new Error('the fake table knows rules with one output action only');
+      const actions = inst?.type === 'apply_actions' ? inst.actions : [];
+      const out = actions.at(-1);
+      const sets: Record<string, string | number> = {};
+      for (const a of actions.slice(0, -1)) {
+        if (a.type !== 'set_field' || !('value' in a.field) || typeof a.field.value === 'bigint') throw new Error('the fake table knows set_field (then output) actions only');
+        sets[a.field.field] = a.field.value;
+      }
+      if (out?.type !== 'output' || msg.instructions.length !== 1) {
+        throw new Error('the fake table knows rules that end in one output action only');
       }
       // OpenFlow 1.3: an add with the same match and priority replaces the entry, cookie included.
       const kept = table.filter((e) => !(e.priority === msg.priority && matchKey(e.match) === matchKey(msg.match)));
-      kept.push({ cookie: msg.cookie, priority: msg.priority, match: msg.match, outPort: out.port, flags: msg.flags, idleTimeout: msg.idleTimeout });
+      kept.push({ cookie: msg.cookie, priority: msg.priority, match: msg.match, outPort: out.port, flags: msg.flags, idleTimeout: msg.idleTimeout, sets });
       this.tables.set(dpid, kept);
     } else if (msg.command === OFPFC_DELETE) {
       if (msg.match.length !== 0) throw new Error('the fake table deletes by cookie only');

@@ -1,0 +1,198 @@
+// The intents service: holds the intents, feeds requests, topology events and monitor assessments
+// to the pure steps (reconcile.ts), and carries out the programs they return, one step at a time,
+// each switch's messages to their barrier. Path changes go to whoever announces them.
+import type { Logger } from 'pino';
+import type { Controller } from '../controller.ts';
+import type { Network } from '../routing/network.ts';
+import type { Monitor } from '../monitor/monitor.ts';
+import type { SwitchProgram } from '../routing/forwarding.ts';
+import type { TopologyEvent } from '../topology/types.ts';
+import { graphOf } from '../topology/snapshot.ts';
+import { OFPG_ANY, OFPP_ANY, OFPTT_ALL } from '../openflow/index.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { utilizationOf, type Utilization } from './plan.ts';
+import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView } from './reconcile.ts';
+import { parseIntentRequest } from './request.ts';
+import { classMatch, intentCookie, reverseClass } from './rules.ts';
+import { ownRate, ownUtilization, type ByteSample } from './own-load.ts';
+import { defaultIntentSettings, initialIntentsState, type IntentRecord, type IntentSettings, type IntentsState, type PathChange } from './types.ts';
+
+export interface IntentServiceOptions {
+  readonly settings?: Partial<IntentSettings>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Told of every path change, after its rules are in place (run.ts announces them as path_change events). */
+  readonly onPathChange?: (change: PathChange) => void;
+}
+
+export type CreateResult =
+  | { readonly ok: true; readonly intent: IntentRecord }
+  | { readonly ok: false; readonly status: 400 | 409; readonly error: string; readonly message: string; readonly id?: string };
+
+export class IntentService {
+  readonly settings: IntentSettings;
+  readonly counters = { steps: 0, programsFailed: 0, moves: 0 };
+  private current: IntentsState = initialIntentsState;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly samples = new Map<string, ByteSample>();
+  private readonly own = new Map<string, Utilization>();
+  private readonly clock: Clock;
+  private readonly log: Logger | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly controller: Controller,
+    private readonly network: Network,
+    private readonly monitor: Monitor | undefined,
+    private readonly opts: IntentServiceOptions = {},
+  ) {
+    this.settings = { ...defaultIntentSettings, ...opts.settings };
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger;
+  }
+
+  start(): void {
+    const onTopology = (_ev: TopologyEvent): void => this.reconcileNow();
+    this.network.discovery.on('topology', onTopology);
+    this.unsubscribe.push(() => this.network.discovery.off('topology', onTopology));
+    if (this.monitor) {
+      const monitor = this.monitor;
+      // Each assessment: measure what least-congested intents carry themselves, then reconsider.
+      const onAssessed = (): void => void this.measureOwn().finally(() => this.reconcileNow());
+      monitor.on('assessed', onAssessed);
+      this.unsubscribe.push(() => monitor.off('assessed', onAssessed));
+    }
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  get state(): IntentsState {
+    return this.current;
+  }
+
+  list(): IntentRecord[] {
+    return [...this.current.records.values()].sort((a, b) => a.num - b.num);
+  }
+
+  get(id: string): IntentRecord | undefined {
+    return this.current.records.get(id);
+  }
+
+  /** Checks a request body, plans it and starts installing its rules; settled() resolves once they are in. */
+  create(body: unknown): CreateResult {
+    const discovery = this.network.discovery;
+    const parsed = parseIntentRequest(body, {
+      findHost: (t) => this.network.findHost(t),
+      isHostSyntax: (t) => this.network.isHostSyntax(t),
+      links: discovery.links,
+      switches: new Set(this.controller.switches.keys()),
+    });
+    if (!parsed.ok) return { ok: false, status: 400, error: 'bad_request', message: parsed.message };
+    const added = addIntent(this.current, parsed.spec, this.view(), this.clock.now(), this.settings);
+    if (!added.ok) return added;
+    this.run(added.step);
+    return { ok: true, intent: added.record };
+  }
+
+  /** Removes an intent and its rules on every switch it touched; false for an unknown id. */
+  remove(id: string): boolean {
+    const step = removeIntent(this.current, id);
+    if (step === undefined) return false;
+    this.samples.delete(id);
+    this.own.delete(id);
+    this.run(step);
+    return true;
+  }
+
+  /** Resolves once every program made so far has been carried out. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Checks every intent against the network as it is now. */
+  reconcileNow(): void {
+    this.run(reconcile(this.current, this.view(), this.clock.now(), this.settings));
+  }
+
+  private view(): NetworkView {
+    const snap = this.network.discovery.snapshot();
+    return { graph: graphOf(snap), hosts: snap.hosts, loads: utilizationOf(this.monitor?.loads() ?? []), own: this.own };
+  }
+
+  private run(step: IntentStep): void {
+    this.current = step.state;
+    if (step.programs.length === 0 && step.changes.length === 0) return;
+    this.counters.steps++;
+    this.counters.moves += step.changes.length;
+    const programs = step.programs;
+    const changes = step.changes;
+    this.queue = this.queue.then(async () => {
+      await this.execute(programs);
+      for (const c of changes) {
+        try {
+          this.opts.onPathChange?.(c);
+        } catch (err) {
+          this.log?.warn({ err: (err as Error).message }, 'path change listener failed');
+        }
+      }
+    });
+  }
+
+  private async execute(programs: readonly SwitchProgram[]): Promise<void> {
+    for (const p of programs) {
+      const session = this.controller.switches.get(p.dpid);
+      if (session === undefined) continue;
+      try {
+        await session.program(p.messages);
+      } catch (err) {
+        // One switch refusing (or leaving) must not stop the rest of the step or later steps.
+        this.counters.programsFailed++;
+        this.log?.warn({ dpid: p.dpid, err: (err as Error).message }, 'switch did not apply an intent program');
+      }
+    }
+  }
+
+  /** Byte counters of each least-congested intent's two ingress rules, turned into the load it adds. */
+  private async measureOwn(): Promise<void> {
+    const links = this.network.discovery.links;
+    const held = this.list().filter((r) => r.spec.policy.name === 'least-congested' && r.path !== undefined);
+    for (const id of this.own.keys()) if (!held.some((r) => r.id === id)) this.own.delete(id);
+    await Promise.all(
+      held.map(async (r) => {
+        const path = r.path;
+        if (path === undefined) return;
+        try {
+          const cookie = intentCookie(r.num, r.version);
+          const [fwdBytes, revBytes] = await Promise.all([
+            this.bytesOf(path.hops[0]?.dpid, cookie, classMatch(r.spec.traffic)),
+            this.bytesOf(path.reverseHops[0]?.dpid, cookie, classMatch(reverseClass(r.spec.traffic))),
+          ]);
+          const sample: ByteSample = { version: r.version, fwdBytes, revBytes, at: this.clock.now() };
+          const rate = ownRate(this.samples.get(r.id), sample);
+          this.samples.set(r.id, sample);
+          if (rate) this.own.set(r.id, ownUtilization(path, rate, links));
+          else this.own.delete(r.id);
+        } catch (err) {
+          this.log?.debug({ id: r.id, err: (err as Error).message }, 'intent counters unavailable');
+        }
+      }),
+    );
+  }
+
+  private async bytesOf(dpid: string | undefined, cookie: bigint, match: ReturnType<typeof classMatch>): Promise<bigint> {
+    const session = dpid === undefined ? undefined : this.controller.switches.get(dpid);
+    if (session === undefined) throw new Error(`switch ${dpid} is not connected`);
+    const parts = await session.multipart({
+      kind: 'aggregate',
+      tableId: OFPTT_ALL,
+      outPort: OFPP_ANY,
+      outGroup: OFPG_ANY,
+      cookie,
+      cookieMask: 0xffff_ffff_ffff_ffffn,
+      match,
+    });
+    return parts.reduce((n, p) => n + (p.kind === 'aggregate' ? p.byteCount : 0n), 0n);
+  }
+}

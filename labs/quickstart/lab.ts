@@ -1,0 +1,236 @@
+// The quickstart lab: one service with two replicas on different paths (ra behind s2, rb behind
+// s3), a client on h1 calling it through its sidecar at a fixed rate, and, in the middle of the
+// run, iperf3 between h2 and bg filling the s1–s2 link, the path to ra, in both directions. It runs twice on the same
+// network: coordination off (no bridge; the sidecar splits evenly, a plain mesh) and on (the
+// bridge turns the controller's cost rows into sidecar weights). report.ts compares them.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDpid, linkIdOf, type Hint } from '../../bus/hints.ts';
+import type { PolicyParams } from '../../bridge/policy.ts';
+import type { Registry } from '../../bridge/registry.ts';
+import { loadTopology, type Topology } from '../../topologies/topology.ts';
+import { pollWeights, readRecords, sampleLinks, startHintRecorder, type LinkSample, type WeightsSample } from '../collect.ts';
+import type { LabEnv } from '../env.ts';
+import type { Lab, MeasureOptions } from '../lab.ts';
+import type { RequestRecord } from '../loadgen/record.ts';
+import { totalRequests } from '../loadgen/schedule.ts';
+import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { writeQuickstartReport } from './report.ts';
+
+const TOPOLOGY = fileURLToPath(new URL('./topology.json', import.meta.url));
+const SERVICE_PORT = 8080;
+const IPERF_PORT = 5201;
+
+export const QUICKSTART = {
+  service: 'web',
+  replicas: [
+    { id: 'web-a', host: 'ra' },
+    { id: 'web-b', host: 'rb' },
+  ],
+  /** The replica whose path gets congested. */
+  congested: 'web-a',
+  /** Requests per second (open loop) and response size: about 5 Mbit/s of responses, a quarter
+   *  of each 10 Mbit/s path when split evenly, half of one path when all of it goes there. */
+  rate: 16,
+  sizeBytes: 40_000,
+  workMs: 2,
+  /** Congestion between these fractions of the measured duration. */
+  congestion: [0.25, 0.85] as const,
+  /** Bridge policy for this lab: drain a congested path almost fully (room cap 1%, floor 0.5%)
+   *  and follow within one cost row (0.1 s smoothing: the bridge smooths per new row, and the controller sends rows only on change or every 3 s), so that fewer than 1% of requests meet the
+   *  congestion and the p99 can show it. The defaults (floor 5%, cap 0.5) are gentler. */
+  policy: { floor: 0.005, congestedRoomCap: 0.01, smoothingMs: 100, deadband: 20 } satisfies Partial<PolicyParams>,
+  /** Background on s1–s2: UDP s1→s2 just under the link rate (full at once, does not back off;
+   *  above the link rate it overflows the queue and stalls the whole userspace datapath), and TCP
+   *  streams s2→s1, the direction of the responses. */
+  iperfUdpMbps: 9.5,
+  iperfTcpStreams: 2,
+} as const;
+
+export interface VariantData {
+  readonly variant: 'off' | 'on';
+  readonly dir: string;
+  /** Due time of the first request (ms epoch): second 0 of every chart. */
+  readonly startMs: number;
+  readonly durationSec: number;
+  readonly congestion: { readonly from: number; readonly to: number };
+  readonly records: readonly RequestRecord[];
+  readonly links: readonly LinkSample[];
+  readonly weights: readonly WeightsSample[];
+  readonly hints: readonly Hint[];
+  readonly marks: readonly { ts: number; label: string }[];
+}
+
+export interface QuickstartData {
+  readonly topology: Topology;
+  readonly variants: readonly VariantData[];
+  /** Link ids of interest, with readable names: s1→s2 is the congested path's cost-map direction. */
+  readonly linkNames: Readonly<Record<string, string>>;
+  readonly congestedLinks: readonly string[];
+}
+
+/** Readable names for both directions of every fabric link. */
+export function fabricLinkNames(t: Topology): Record<string, string> {
+  const dpid = new Map(t.switches.map((s) => [s.name, formatDpid(s.dpid)]));
+  const names: Record<string, string> = {};
+  for (const l of t.links) {
+    if (l.aPort === null || l.bPort === null) continue;
+    const a = { dpid: dpid.get(l.a) as string, port: l.aPort };
+    const b = { dpid: dpid.get(l.b) as string, port: l.bPort };
+    names[linkIdOf(a, b)] = `${l.a}→${l.b}`;
+    names[linkIdOf(b, a)] = `${l.b}→${l.a}`;
+  }
+  return names;
+}
+
+function registryFor(t: Topology): Registry {
+  const pid = (host: string): string => formatDpid(t.switches.find((s) => s.name === t.hosts.find((h) => h.name === host)?.switch)?.dpid ?? '0');
+  return {
+    services: [{ name: QUICKSTART.service, port: SERVICE_PORT }],
+    replicas: QUICKSTART.replicas.map((r) => ({ id: r.id, service: QUICKSTART.service, host: r.host, port: SERVICE_PORT })),
+    sidecars: [{ id: 'client', host: 'h1', calls: [QUICKSTART.service] }],
+    attachments: Object.fromEntries(['h1', ...QUICKSTART.replicas.map((r) => r.host)].map((h) => [h, pid(h)])),
+  };
+}
+
+async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on', linkIds: ReadonlySet<string>): Promise<VariantData> {
+  const dir = await variantDir(o.runDir, variant);
+  const topo = env.net.topology;
+  const recorder = await startHintRecorder(env.broker.url, join(dir, 'events.jsonl'));
+  const stopRecorder = env.teardown.push(`recorder ${variant}`, () => recorder.stop());
+  const links = sampleLinks(env.ctl.monitor, linkIds);
+  const bridge = variant === 'on' ? await startBridge(env, registryFor(topo), QUICKSTART.policy) : undefined;
+  const sidecar = await startSidecar(
+    env,
+    dir,
+    {
+      id: 'client',
+      host: 'h1',
+      listen: { host: '127.0.0.1', port: SIDECAR_PORT },
+      // The admin port faces the management network, where the runner scrapes it.
+      admin: { host: env.mgmt.addressOf('h1'), port: ADMIN_PORT },
+      // Off: no broker at all, so the sidecar keeps its even weights (a plain mesh).
+      ...(variant === 'on' ? { mqttUrl: `mqtt://${env.mgmt.rootAddress}:${env.broker.port}` } : {}),
+      services: { [QUICKSTART.service]: { replicas: QUICKSTART.replicas.map((r) => ({ id: r.id, host: env.ipOf(r.host), port: SERVICE_PORT })) } },
+      connectTimeoutMs: 2000,
+    },
+    `sidecar-${variant}`,
+  );
+  if (variant === 'on') await waitFreshWeights(env, 'h1');
+  // Warm the path (ARP, flows, keep-alive connections) before anything is measured.
+  await env.net.cmd('h1', `for i in $(seq 8); do curl -s -o /dev/null -H 'Host: ${QUICKSTART.service}' 'http://127.0.0.1:${SIDECAR_PORT}/?size=1000'; done`, { timeoutMs: 30_000 });
+  const weights = pollWeights(`http://${env.mgmt.addressOf('h1')}:${ADMIN_PORT}`);
+
+  const D = o.durationSec;
+  const startMs = Date.now() + 1500;
+  const endMs = startMs + D * 1000;
+  const from = startMs + Math.round(D * QUICKSTART.congestion[0]) * 1000;
+  const to = startMs + Math.round(D * QUICKSTART.congestion[1]) * 1000;
+  const out = join(dir, 'requests.jsonl');
+  const gen = await env.node('h1', `loadgen-${variant}`, 'labs/loadgen/main.ts', [
+    '--url', `http://127.0.0.1:${SIDECAR_PORT}/`,
+    '--service', QUICKSTART.service,
+    '--rate', String(QUICKSTART.rate),
+    '--duration', String(D),
+    '--tag', 'all',
+    '--out', out,
+    '--start-at', String(startMs),
+    '--timeout-ms', '10000',
+  ]);
+  const marks: { ts: number; label: string }[] = [];
+  let stopIperf: (() => Promise<void>) | undefined;
+  await drive(env, o.progress, {
+    lab: 'quickstart',
+    variant,
+    startMs,
+    endMs,
+    outputs: [out],
+    expected: totalRequests(QUICKSTART.rate, D * 1000),
+    graceMs: 15_000,
+    phases: [
+      { name: 'before', from: startMs },
+      { name: 'congestion', from },
+      { name: 'after', from: to },
+    ],
+    actions: [
+      {
+        at: from,
+        run: async () => {
+          marks.push({ ts: Date.now(), label: 'iperf3 on' });
+          const secs = Math.ceil((to - from) / 1000) + 5;
+          const bg = env.ipOf('bg');
+          // s1→s2: UDP just under the link rate, full from the first moment (requests, ACKs).
+          const fwd = await env.spawn('h2', `iperf-fwd-${variant}`, `exec iperf3 -c ${bg} -p ${IPERF_PORT} -t ${secs} -u -b ${QUICKSTART.iperfUdpMbps}M -l 1400`);
+          // s2→s1: TCP from bg (reverse mode), sharing the responses' direction as any bulk transfer would.
+          const rev = await env.spawn('h2', `iperf-rev-${variant}`, `exec iperf3 -c ${bg} -p ${IPERF_PORT + 1} -t ${secs} -R -P ${QUICKSTART.iperfTcpStreams}`);
+          stopIperf = async () => {
+            await fwd.stop();
+            await rev.stop();
+          };
+        },
+      },
+      {
+        at: to,
+        run: async () => {
+          marks.push({ ts: Date.now(), label: 'iperf3 off' });
+          await stopIperf?.();
+        },
+      },
+    ],
+  });
+  await stopIperf?.();
+  await gen.stop();
+  const weightSamples = weights.stop();
+  const linkSamples = links.stop();
+  await sidecar.stop();
+  await bridge?.stop();
+  const hints = await (async () => {
+    await sleep(300); // the last weights and events reach the recorder
+    await stopRecorder();
+    return recorder.stop();
+  })();
+  return {
+    variant,
+    dir,
+    startMs,
+    durationSec: D,
+    congestion: { from, to },
+    records: await readRecords([out]),
+    links: linkSamples,
+    weights: weightSamples,
+    hints,
+    marks,
+  };
+}
+
+export const quickstart: Lab<QuickstartData> = {
+  name: 'quickstart',
+  description: 'two replicas on different paths, congestion on one path mid-run; coordination off vs on (p99 during congestion, reaction time)',
+  defaultDurationSec: 30,
+  topology: () => loadTopology(TOPOLOGY),
+  mgmtHosts: ['h1', 'ra', 'rb'],
+  async measure(env, o) {
+    const topo = env.net.topology;
+    await env.waitForNetwork(topo.hosts.map((h) => h.name));
+    for (const r of QUICKSTART.replicas) {
+      await env.node(r.host, `service-${r.id}`, 'labs/service.ts', ['--port', String(SERVICE_PORT), '--name', r.id, '--size', String(QUICKSTART.sizeBytes), '--work-ms', String(QUICKSTART.workMs)]);
+      await env.waitHttp(`http://${env.mgmt.addressOf(r.host)}:${SERVICE_PORT}/?size=1`);
+    }
+    await env.spawn('bg', 'iperf3-server-udp', `exec iperf3 -s -p ${IPERF_PORT}`);
+    await env.spawn('bg', 'iperf3-server-tcp', `exec iperf3 -s -p ${IPERF_PORT + 1}`);
+    const linkNames = fabricLinkNames(topo);
+    const s1 = formatDpid('1');
+    const s2 = formatDpid('2');
+    // Both directions of s1–s2: the onset of either is the network noticing the congestion.
+    const congestedLinks = Object.keys(linkNames).filter((id) => (id.startsWith(`${s1}:`) && id.includes(`-${s2}:`)) || (id.startsWith(`${s2}:`) && id.includes(`-${s1}:`)));
+    const variants: VariantData[] = [];
+    for (const v of ['off', 'on'] as const) {
+      variants.push(await runVariant(env, o, v, new Set(Object.keys(linkNames))));
+      // Let the links and their levels settle back to quiet before the next variant.
+      await sleep(4000, undefined, { signal: env.signal });
+    }
+    return { topology: topo, variants, linkNames, congestedLinks };
+  },
+  report: (m, ctx) => writeQuickstartReport(m, ctx),
+};
