@@ -18,10 +18,8 @@ import {
   OFPP_ANY,
   OFPP_CONTROLLER,
   OFPCML_NO_BUFFER,
-  OFP_NO_BUFFER,
-  OFPG_ANY,
-  OFPFC_ADD,
   OFPPR_DELETE,
+  flowMod,
 } from './openflow/index.ts';
 import type {
   OfMessage,
@@ -34,7 +32,6 @@ import type {
   FlowRemoved,
   Port,
   PortStats,
-  FlowMod,
 } from './openflow/index.ts';
 import { systemClock, type Clock, type Cancel } from './clock.ts';
 import { formatDpid } from './dpid.ts';
@@ -165,24 +162,6 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
       for (const xid of xids) this.settle(xid)?.cancel();
       for (const w of watched) w.catch(() => undefined);
     }
-  }
-
-  flowMod(fm: Partial<Omit<FlowMod, 'type' | 'xid'>> & Pick<FlowMod, 'match' | 'instructions'>): Outgoing {
-    return {
-      type: 'flow_mod',
-      cookie: 0n,
-      cookieMask: 0n,
-      tableId: 0,
-      command: OFPFC_ADD,
-      idleTimeout: 0,
-      hardTimeout: 0,
-      priority: 0,
-      bufferId: OFP_NO_BUFFER,
-      outPort: OFPP_ANY,
-      outGroup: OFPG_ANY,
-      flags: 0,
-      ...fm,
-    };
   }
 
   close(reason: string): void {
@@ -342,7 +321,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
       for (const port of await this.portDescriptions()) this.ports.set(port.portNo, port);
       // Table-miss entry: whatever no rule claims goes to the controller, whole.
       await this.program([
-        this.flowMod({
+        flowMod({
           priority: 0,
           match: [],
           instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }],

@@ -5,7 +5,8 @@ import type { SwitchGraph } from '../topology/graph.ts';
 import type { HostTable } from '../topology/hosts.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
 import { endOf, loadOf, planIntent, type Utilization } from './plan.ts';
-import { deleteCookie, installPrograms, intentCookie, INTENT_COOKIE_MASK, reverseClass, switchesOf } from './rules.ts';
+import { deleteByCookie } from '../routing/ofmsg.ts';
+import { installPrograms, intentCookie, INTENT_COOKIE_MASK, reverseClass, switchesOf } from './rules.ts';
 import type { IntentPath, IntentRecord, IntentSettings, IntentSpec, IntentsState, MoveReason, PathChange, TrafficClass } from './types.ts';
 
 export interface NetworkView {
@@ -146,7 +147,7 @@ function install(rec: IntentRecord, path: IntentPath, reason: MoveReason | undef
     touched: new Set([...rec.touched, ...switchesOf(path)]),
     movedAt: reason === undefined ? rec.movedAt : now,
   };
-  const old = rec.path === undefined ? [] : switchesOf(rec.path).map((dpid) => ({ dpid, messages: [deleteCookie(intentCookie(rec.num, rec.version))] }));
+  const old = rec.path === undefined ? [] : switchesOf(rec.path).map((dpid) => ({ dpid, messages: [deleteByCookie(intentCookie(rec.num, rec.version))] }));
   const change = reason === undefined ? undefined : { id: rec.id, spec: rec.spec, from: rec.path, to: path, reason };
   return { record, programs: [...programs, ...old], change };
 }
@@ -157,7 +158,7 @@ function drop(rec: IntentRecord, why: string, reason: MoveReason): Decision {
 }
 
 function deleteAll(rec: IntentRecord): SwitchProgram[] {
-  return [...rec.touched].map((dpid) => ({ dpid, messages: [deleteCookie(intentCookie(rec.num), INTENT_COOKIE_MASK)] }));
+  return [...rec.touched].map((dpid) => ({ dpid, messages: [deleteByCookie(intentCookie(rec.num), INTENT_COOKIE_MASK)] }));
 }
 
 function samePath(a: IntentPath, b: IntentPath): boolean {

@@ -3,9 +3,7 @@
 // Each install uses a fresh version, so the rules of the path left behind are deleted exactly (an
 // add with the same match takes the new cookie in place); removing the intent deletes every version.
 import type { Action, Match } from '../openflow/index.ts';
-import { OFPFC_DELETE, OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER } from '../openflow/index.ts';
 import { ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../packet/index.ts';
-import type { Outgoing } from '../session.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
 import { addFlow } from '../routing/ofmsg.ts';
 import type { Hop } from '../routing/paths.ts';
@@ -15,7 +13,6 @@ export const INTENT_COOKIE_TAG = 0xf2n << 56n;
 /** Tag and intent number: every version of one intent's rules. */
 export const INTENT_COOKIE_MASK = 0xffff_ffff_ff00_0000n;
 const VERSION_BITS = 0xff_ffffn;
-const FULL_MASK = 0xffff_ffff_ffff_ffffn;
 
 export function intentCookie(num: number, version = 0): bigint {
   return INTENT_COOKIE_TAG | (BigInt(num) << 24n) | (BigInt(version) & VERSION_BITS);
@@ -86,26 +83,6 @@ function direction(hops: readonly Hop[], t: TrafficClass, cookie: bigint, base: 
       };
     })
     .reverse();
-}
-
-/** Deletes rules by cookie under a mask: one version exactly, or all of an intent's. */
-export function deleteCookie(cookie: bigint, mask: bigint = FULL_MASK): Outgoing {
-  return {
-    type: 'flow_mod',
-    cookie,
-    cookieMask: mask,
-    tableId: OFPTT_ALL,
-    command: OFPFC_DELETE,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: 0,
-    bufferId: OFP_NO_BUFFER,
-    outPort: OFPP_ANY,
-    outGroup: OFPG_ANY,
-    flags: 0,
-    match: [],
-    instructions: [],
-  };
 }
 
 /** Every switch a path puts rules on. */

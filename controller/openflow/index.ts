@@ -5,6 +5,7 @@ export { OpenFlowError, OF_ERROR_CODES, type OfErrorCode, type OfpErrorPair } fr
 export { decode, encode } from './messages.ts';
 export type * from './messages.ts';
 export { FrameReader, type FrameReaderOptions } from './framing.ts';
+export { flowMod, type FlowModFields } from './build.ts';
 export type { Action, ActionType, ActionId } from './actions.ts';
 export type { Instruction, InstructionType, InstructionId } from './instructions.ts';
 export {

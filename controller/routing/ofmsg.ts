@@ -2,7 +2,7 @@
 // stay pure and tests read them directly.
 import type { Outgoing } from '../session.ts';
 import type { Action, Match } from '../openflow/index.ts';
-import { OFPFC_ADD, OFPFC_DELETE, OFPG_ANY, OFPP_ANY, OFPTT_ALL, OFP_NO_BUFFER } from '../openflow/index.ts';
+import { OFPFC_DELETE, OFPTT_ALL, OFP_NO_BUFFER, flowMod } from '../openflow/index.ts';
 
 export const COOKIE_ALL_BITS = 0xffff_ffff_ffff_ffffn;
 
@@ -16,42 +16,19 @@ export interface AddFlow {
 }
 
 export function addFlow(f: AddFlow): Outgoing {
-  return {
-    type: 'flow_mod',
+  return flowMod({
     cookie: f.cookie,
-    cookieMask: 0n,
-    tableId: 0,
-    command: OFPFC_ADD,
     idleTimeout: f.idleTimeoutSec,
-    hardTimeout: 0,
     priority: f.priority,
-    bufferId: OFP_NO_BUFFER,
-    outPort: OFPP_ANY,
-    outGroup: OFPG_ANY,
     flags: f.flags ?? 0,
     match: f.match,
     instructions: [{ type: 'apply_actions', actions: f.actions }],
-  };
+  });
 }
 
-/** Removes every rule carrying exactly this cookie, whatever it matches. */
-export function deleteByCookie(cookie: bigint): Outgoing {
-  return {
-    type: 'flow_mod',
-    cookie,
-    cookieMask: COOKIE_ALL_BITS,
-    tableId: OFPTT_ALL,
-    command: OFPFC_DELETE,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: 0,
-    bufferId: OFP_NO_BUFFER,
-    outPort: OFPP_ANY,
-    outGroup: OFPG_ANY,
-    flags: 0,
-    match: [],
-    instructions: [],
-  };
+/** Removes every rule whose cookie matches under the mask (by default: exactly this cookie), whatever it matches. */
+export function deleteByCookie(cookie: bigint, cookieMask: bigint = COOKIE_ALL_BITS): Outgoing {
+  return flowMod({ cookie, cookieMask, tableId: OFPTT_ALL, command: OFPFC_DELETE });
 }
 
 export function packetOut(inPort: number, outPorts: readonly number[], data: Buffer): Outgoing {

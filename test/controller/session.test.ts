@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { runController, type RunningController } from '../../controller/run.ts';
 import { SwitchRequestError } from '../../controller/session.ts';
-import { decode, encode, FrameReader, OFPMPF_REPLY_MORE, OFPP_CONTROLLER, OFPET_BAD_REQUEST, OFPET_FLOW_MOD_FAILED } from '../../controller/openflow/index.ts';
+import { decode, encode, flowMod, FrameReader, OFPMPF_REPLY_MORE, OFPP_CONTROLLER, OFPET_BAD_REQUEST, OFPET_FLOW_MOD_FAILED } from '../../controller/openflow/index.ts';
 import type { OfMessage, Port } from '../../controller/openflow/index.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -140,7 +140,7 @@ describe('switch sessions (scripted peer over TCP)', function () {
     });
     const s = await ready(0x4n);
     await assert.rejects(
-      s.program([s.flowMod({ priority: 7, match: [], instructions: [] })]),
+      s.program([flowMod({ priority: 7 })]),
       (err: unknown) => err instanceof SwitchRequestError && err.error.errorType === OFPET_FLOW_MOD_FAILED && err.error.code === 1,
     );
     // The session survives the refusal.
