@@ -7,16 +7,8 @@ import type { IntentService } from '../intents/service.ts';
 import { intentRequestSchema } from '../intents/request.ts';
 import { intentView } from '../intents/view.ts';
 import { POLICIES, PRIORITIES } from '../intents/types.ts';
+import { hopSchema } from './paths.ts';
 
-const hopSchema = {
-  type: 'object',
-  properties: {
-    dpid: { type: 'string', pattern: '^[0-9a-f]{16}$' },
-    inPort: { type: 'integer', minimum: 0 },
-    outPort: { type: 'integer', minimum: 0 },
-  },
-  required: ['dpid', 'inPort', 'outPort'],
-} as const;
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
 export const intentViewSchema = {

@@ -18,7 +18,7 @@ export interface PathView {
 
 const view = (p: HostPath): { hops: readonly Hop[]; links: readonly string[] } => ({ hops: p.hops, links: p.linkIds });
 
-const hopSchema = {
+export const hopSchema = {
   type: 'object',
   properties: {
     dpid: { type: 'string', pattern: '^[0-9a-f]{16}$' },

@@ -6,6 +6,7 @@ import type { Controller } from '../controller.ts';
 import type { Network } from '../routing/network.ts';
 import type { Monitor } from '../monitor/monitor.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
+import { runPrograms } from '../routing/programs.ts';
 import type { TopologyEvent } from '../topology/types.ts';
 import { graphOf } from '../topology/snapshot.ts';
 import { OFPG_ANY, OFPP_ANY, OFPTT_ALL } from '../openflow/index.ts';
@@ -141,17 +142,7 @@ export class IntentService {
   }
 
   private async execute(programs: readonly SwitchProgram[]): Promise<void> {
-    for (const p of programs) {
-      const session = this.controller.switches.get(p.dpid);
-      if (session === undefined) continue;
-      try {
-        await session.program(p.messages);
-      } catch (err) {
-        // One switch refusing (or leaving) must not stop the rest of the step or later steps.
-        this.counters.programsFailed++;
-        this.log?.warn({ dpid: p.dpid, err: (err as Error).message }, 'switch did not apply an intent program');
-      }
-    }
+    this.counters.programsFailed += await runPrograms(this.controller, programs, this.log, 'an intent program');
   }
 
   /** Byte counters of each least-congested intent's two ingress rules, turned into the load it adds. */

@@ -22,6 +22,7 @@ import {
 import { hostPaths, type HostPath } from './paths.ts';
 import { graphOf } from '../topology/snapshot.ts';
 import type { FlowKey } from './flowkey.ts';
+import { runPrograms } from './programs.ts';
 
 export interface ForwardingServiceOptions extends Partial<ForwardingOptions> {
   readonly logger?: Logger;
@@ -105,17 +106,7 @@ export class Forwarding {
   }
 
   private async execute(plan: Plan): Promise<void> {
-    for (const p of plan.programs) {
-      const session = this.controller.switches.get(p.dpid);
-      if (session === undefined) continue;
-      try {
-        await session.program(p.messages);
-      } catch (err) {
-        // One switch refusing (or leaving) must not stop the rest of the plan or later plans.
-        this.counters.programsFailed++;
-        this.log?.warn({ dpid: p.dpid, err: (err as Error).message }, 'switch did not apply a forwarding program');
-      }
-    }
+    this.counters.programsFailed += await runPrograms(this.controller, plan.programs, this.log, 'a forwarding program');
     for (const p of plan.packetOuts) {
       const session = this.controller.switches.get(p.dpid);
       if (session === undefined) continue;
