@@ -3,7 +3,6 @@ import type { Lab } from './lab.ts';
 import { quickstart } from './quickstart/lab.ts';
 
 // Each lab has its own measurement type; the runner only passes it from measure to report.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const LABS: readonly Lab<unknown>[] = [quickstart as Lab<unknown>];
 
 export function findLab(name: string): Lab<unknown> | undefined {

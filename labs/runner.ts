@@ -38,30 +38,37 @@ export async function runLab<M>(lab: Lab<M>, o: RunLabOptions = {}): Promise<Lab
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = new ProgressLine(undefined);
+  // An error thrown in some event handler (controller, bus) would end the process with the
+  // management bridge and host processes still there: stop the lab instead, and tear down.
+  let crash: unknown;
+  const onCrash = (err: unknown): void => {
+    crash ??= err;
+    log(`lab ${lab.name}: uncaught error, tearing down: ${(err as Error).stack ?? String(err)}`);
+    abort.abort(err);
+  };
+  process.on('uncaughtException', onCrash);
   let env: LabEnv | undefined;
-  let measured: M | undefined;
+  let measured: { value: M } | undefined;
   let failure: unknown;
   try {
     env = await LabEnv.start({ topology: lab.topology(), runDir, mgmtHosts: lab.mgmtHosts, signal: abort.signal, log });
-    const live = new ProgressLine(env.ctl.hub);
-    measured = await lab.measure(env, { durationSec: o.durationSec ?? lab.defaultDurationSec, runDir, progress: live });
+    const progress = new ProgressLine(env.ctl.hub);
+    measured = { value: await lab.measure(env, { durationSec: o.durationSec ?? lab.defaultDurationSec, runDir, progress }) };
   } catch (err) {
-    failure = signalled ? new Error(`lab ${lab.name} interrupted by ${signalled}`) : err;
-  } finally {
-    progress.done();
-    const teardown = env ? await env.stop() : [];
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (teardown.length) log(`teardown problems: ${teardown.join('; ')}`);
-    if (failure !== undefined) {
-      if (signalled) process.exitCode = 130;
-      // eslint-disable-next-line no-unsafe-finally
-      throw failure;
-    }
-    const runId = env?.runId ?? '????';
-    const report = await lab.report(measured as M, { runDir, runId, teardown });
-    // eslint-disable-next-line no-unsafe-finally
-    return { ...report, runDir, runId, teardown };
+    failure = signalled ? new Error(`lab ${lab.name} interrupted by ${signalled}`) : (crash ?? err);
   }
+  // Teardown runs whatever happened above; signals stay caught until it is done.
+  const teardown = env ? await env.stop() : [];
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('uncaughtException', onCrash);
+  if (crash !== undefined) failure ??= crash;
+  if (teardown.length) log(`teardown problems: ${teardown.join('; ')}`);
+  if (failure !== undefined || measured === undefined) {
+    if (signalled) process.exitCode = 130;
+    throw failure ?? new Error(`lab ${lab.name} measured nothing`);
+  }
+  const runId = env?.runId ?? '????';
+  const report = await lab.report(measured.value, { runDir, runId, teardown });
+  return { ...report, runDir, runId, teardown };
 }

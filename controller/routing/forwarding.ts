@@ -66,7 +66,7 @@ export interface SwitchProgram {
 
 export interface Plan {
   readonly state: ForwardingState;
-  /** Run in order, each to its barrier: rules egress first, deletes of replaced rules last. */
+  /** Run in waves (programs.ts), each to its barrier: rules first, deletes of replaced rules last. */
   readonly programs: readonly SwitchProgram[];
   /** Sent once every program is applied. */
   readonly packetOuts: readonly SwitchProgram[];

@@ -1,6 +1,7 @@
 // The forwarding service: feeds packet-ins, topology events and flow removals to the pure planner,
 // keeps its state, and carries out its plans. Plans run one at a time, in the order they were
-// made, each switch program to its barrier, so rules land egress first and deletes land last.
+// made, each switch program to its barrier (see programs.ts), so a flow's rules are all in place before
+// its packet is released and deletes of replaced rules land last.
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';

@@ -33,7 +33,10 @@ import {
   type ForwardingOptions,
   type ForwardingState,
   type Plan,
+  type SwitchProgram,
 } from '../../controller/routing/forwarding.ts';
+import { waves } from '../../controller/routing/programs.ts';
+import { deleteByCookie } from '../../controller/routing/ofmsg.ts';
 import { FakeNetwork, type Fields } from './fake-network.ts';
 
 const dp = (n: number): string => n.toString(16).padStart(16, '0');
@@ -304,5 +307,22 @@ describe('routing: ARP', () => {
     const msg = plan.packetOuts[0]?.messages[0];
     assert.ok(msg?.type === 'packet_out');
     assert.deepEqual(msg.actions, [{ type: 'output', port: 3, maxLen: 0 }]);
+  });
+});
+
+describe('switch programs in waves', () => {
+  const prog = (dpid: string, n: number): SwitchProgram => ({ dpid, messages: Array.from({ length: n }, () => deleteByCookie(1n)) });
+
+  it('runs different switches together and keeps a switch\'s programs in order, deletes after adds', () => {
+    const list = [prog('a', 1), prog('d', 1), prog('c', 1), prog('a', 2), prog('b', 2), prog('c', 2)];
+    assert.deepEqual(
+      waves(list).map((w) => w.map((p) => `${p.dpid}${p.messages.length}`)),
+      [['a1', 'd1', 'c1'], ['a2', 'b2', 'c2']],
+    );
+  });
+
+  it('gives each program its own wave when all are for one switch', () => {
+    assert.equal(waves([prog('a', 1), prog('a', 1), prog('a', 1)]).length, 3);
+    assert.deepEqual(waves([]), []);
   });
 });

@@ -2,15 +2,14 @@
 // both directions, hosts found, every pair of hosts reaching each other, no broadcast storm in a
 // loop, and recovery when a cable is pulled and put back.
 import assert from 'node:assert/strict';
-import { runController, type RunningController } from '../../controller/run.ts';
-import { networkOptionsFromTopology } from '../../controller/routing/network.ts';
+import type { RunningController } from '../../controller/run.ts';
 import type { LinkView } from '../../controller/api/links.ts';
 import type { HostView } from '../../controller/api/hosts.ts';
 import type { PathView } from '../../controller/api/paths.ts';
-import { MininetNetwork } from '../../topologies/network.ts';
-import { loadTopology, type Topology } from '../../topologies/topology.ts';
-import { edgePorts } from '../../controller/topology/snapshot.ts';
+import type { MininetNetwork } from '../../topologies/network.ts';
+import type { Topology } from '../../topologies/topology.ts';
 import { waitFor } from '../support/wait.ts';
+import { startControlledNetwork, type ControlledNetwork } from '../support/mininet.ts';
 import { dumpFlows, packetsOf, withCookie } from './flows.ts';
 import { FORWARDING_COOKIE_TAG } from '../../controller/routing/forwarding.ts';
 
@@ -74,41 +73,21 @@ async function tcpPackets(net: MininetNetwork, sw: string): Promise<number> {
 function suite(name: 'linear-4' | 'diamond' | 'leaf-spine' | 'fat-tree-4', more: (ctx: () => { running: RunningController; net: MininetNetwork; topo: Topology }) => void): void {
   describe(`network on Mininet: ${name}`, function () {
     this.timeout(120_000);
-    let running: RunningController | undefined;
-    let net: MininetNetwork | undefined;
-    const topo = loadTopology(name);
+    let cn: ControlledNetwork | undefined;
 
     before(async function () {
       // Building the network shares the machine with other runs: give it the builder's own deadline.
       this.timeout(240_000);
-      running = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, lldpIntervalMs: LLDP_MS, ...networkOptionsFromTopology(topo) });
-      net = await MininetNetwork.start(topo, { controller: { host: '127.0.0.1', port: running.ofPort } });
-      const r = running;
-      const n = net;
-      await waitFor('every switch to connect', () => r.controller.switches.size === topo.switches.length, { timeoutMs: 30_000 });
-      // Host ports flood and learn only once settled (a port that is really a cable must not flood):
-      // pings sent before that would lose their first packets by design, so wait for it.
-      const hostPorts = topo.hosts.map((h) => {
-        const info = n.hostInfo(h.name);
-        return `${n.ports().switches.find((s) => s.name === info.switch)?.dpid}:${info.port}`;
-      });
-      await waitFor('every host port to be a settled edge port', () => {
-        const edges = new Set(edgePorts(r.network.discovery.snapshot()).map((e) => `${e.dpid}:${e.port}`));
-        return hostPorts.every((p) => edges.has(p));
-      }, { timeoutMs: 30_000 });
+      cn = await startControlledNetwork(name, { lldpIntervalMs: LLDP_MS });
     });
 
     after(async () => {
-      try {
-        await net?.stop();
-      } finally {
-        await running?.stop();
-      }
+      await cn?.stop();
     });
 
     const ctx = (): { running: RunningController; net: MininetNetwork; topo: Topology } => {
-      assert.ok(running && net);
-      return { running, net, topo };
+      assert.ok(cn);
+      return cn;
     };
 
     it('discovers exactly the topology file\'s switch links, in both directions, with their bandwidths', async () => {
