@@ -13,7 +13,8 @@ export function register(program: Command): void {
     .option('--duration <s>', 'seconds of measured load per variant (default: the lab\'s own)', intOption)
     .option('--out <dir>', 'run folder (default runs/<lab>-<timestamp>/)')
     .option('--no-system', 'do not run the system set-up first')
-    .action(async (name: string, o: { duration?: number; out?: string; system: boolean }) => {
+    .option('--api-port <port>', 'port of the controller API and live dashboard during the run', intOption, 8080)
+    .action(async (name: string, o: { duration?: number; out?: string; system: boolean; apiPort: number }) => {
       if (name === 'list') {
         for (const l of LABS) process.stdout.write(`${l.name.padEnd(12)} ${l.description} (default ${l.defaultDurationSec} s per variant)\n`);
         return;
@@ -21,7 +22,7 @@ export function register(program: Command): void {
       const lab = findLab(name);
       if (!lab) throw new Error(`no lab named ${JSON.stringify(name)}; try: ${LABS.map((l) => l.name).join(', ')}`);
       if (o.system) ensureSystem();
-      const r = await runLab(lab, { ...(o.duration ? { durationSec: o.duration } : {}), ...(o.out ? { outDir: o.out } : {}) });
+      const r = await runLab(lab, { apiPort: o.apiPort, ...(o.duration ? { durationSec: o.duration } : {}), ...(o.out ? { outDir: o.out } : {}) });
       printResult(r);
     });
 }
@@ -39,12 +40,13 @@ export function requireRoot(what: string): void {
 }
 
 /** `meshflow start`: set up the system, run the quickstart lab, say where its report is. */
-export async function startCommand(o: { duration?: number; out?: string }): Promise<void> {
+export async function startCommand(o: { duration?: number; out?: string; apiPort: number }): Promise<void> {
   requireRoot('meshflow start');
   ensureSystem();
   const lab = findLab('quickstart');
   if (!lab) throw new Error('the quickstart lab is missing');
   process.stderr.write(`meshflow start: running the quickstart lab (two runs of ${o.duration ?? lab.defaultDurationSec} s: coordination off, then on)…\n`);
-  const r = await runLab(lab, { ...(o.duration ? { durationSec: o.duration } : {}), ...(o.out ? { outDir: o.out } : {}) });
+  process.stderr.write(`meshflow start: watch it live at http://127.0.0.1:${o.apiPort}/\n`);
+  const r = await runLab(lab, { apiPort: o.apiPort, ...(o.duration ? { durationSec: o.duration } : {}), ...(o.out ? { outDir: o.out } : {}) });
   printResult(r);
 }

@@ -20,7 +20,8 @@ program
   .description('set up what is missing, run the quickstart lab (coordination off vs on), print where its report is')
   .option('--duration <s>', 'seconds of measured load per variant', intOption)
   .option('--out <dir>', 'run folder (default runs/quickstart-<timestamp>/)')
-  .action(async (o: { duration?: number; out?: string }) => startCommand(o));
+  .option('--api-port <port>', 'port of the controller API and live dashboard during the run', intOption, 8080)
+  .action(async (o: { duration?: number; out?: string; apiPort: number }) => startCommand(o));
 
 controller(program);
 bridge(program);

@@ -36,6 +36,8 @@ export interface EnvOptions {
   /** Hosts that get a management interface (those running sidecars, generators, services). */
   readonly mgmtHosts: readonly string[];
   readonly pollIntervalMs?: number;
+  /** Port of the controller's API and dashboard (0: any free port). */
+  readonly apiPort?: number;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
 }
@@ -110,7 +112,7 @@ export class LabEnv {
       teardown.push('broker', () => broker.stop());
       const ctl = await runController({
         ofPort: 0,
-        apiPort: 0,
+        apiPort: o.apiPort ?? 0,
         mqttUrl: broker.url,
         pollIntervalMs: o.pollIntervalMs ?? 250,
         ...networkOptionsFromTopology(o.topology),

@@ -10,6 +10,8 @@ export interface RunLabOptions {
   readonly durationSec?: number;
   /** Run folder; default runs/<lab>-<timestamp>/ under the current directory. */
   readonly outDir?: string;
+  /** Port of the controller's API and live dashboard during the run (default 0: any free port). */
+  readonly apiPort?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -51,7 +53,7 @@ export async function runLab<M>(lab: Lab<M>, o: RunLabOptions = {}): Promise<Lab
   let measured: { value: M } | undefined;
   let failure: unknown;
   try {
-    env = await LabEnv.start({ topology: lab.topology(), runDir, mgmtHosts: lab.mgmtHosts, signal: abort.signal, log });
+    env = await LabEnv.start({ topology: lab.topology(), runDir, mgmtHosts: lab.mgmtHosts, signal: abort.signal, log, ...(o.apiPort !== undefined ? { apiPort: o.apiPort } : {}) });
     const progress = new ProgressLine(env.ctl.hub);
     measured = { value: await lab.measure(env, { durationSec: o.durationSec ?? lab.defaultDurationSec, runDir, progress }) };
   } catch (err) {
