@@ -340,12 +340,19 @@ export function intentsFor(
           if (wasActive) desired.set(key, spec);
           continue;
         }
-        const entry = row.costs.find((c) => c.dstPid.toLowerCase() === dstPid);
-        if (!entry || entry.level === 'down') continue;
-        const u = entry.bottleneckUtilization;
-        const onset = entry.level === 'congested' || u >= params.intentOnsetUtilization;
-        const hold = wasActive && (entry.level === 'congested' || u >= params.intentClearUtilization);
-        if (onset && !wasActive && hasAlternative(srcPid, dstPid) === false) continue;
+        // A row lists every equal-cost path to a destination, best first. Flows may be hashed onto
+        // any of them, so the one to watch is the most loaded; the others are the alternatives.
+        const paths = row.costs.filter((c) => c.dstPid.toLowerCase() === dstPid && c.level !== 'down');
+        if (paths.length === 0) continue;
+        const congested = (c: CostRowHint['costs'][number]): boolean =>
+          c.level === 'congested' || c.bottleneckUtilization >= params.intentOnsetUtilization;
+        const worst = paths.reduce((a, b) => (b.bottleneckUtilization > a.bottleneckUtilization ? b : a));
+        const onset = congested(worst);
+        const hold = wasActive && (worst.level === 'congested' || worst.bottleneckUtilization >= params.intentClearUtilization);
+        // With several listed paths the row itself says whether one has room; with one, the
+        // network may still know a longer way, so the oracle (or the controller) decides.
+        const alternative = paths.length > 1 ? paths.some((c) => !congested(c)) : hasAlternative(srcPid, dstPid);
+        if (onset && !wasActive && alternative === false) continue;
         if (onset || hold) desired.set(key, spec);
       }
     }

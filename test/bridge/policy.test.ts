@@ -217,6 +217,20 @@ describe('bridge policy: intentsFor', () => {
     assert.deepEqual(intentsFor(registry, costsOf(row(T, [entry(P2, 0.1), entry(P3, 0.7)])), new Set(), T).create, []);
   });
 
+  it('watches every equal-cost path to a replica: one congested with another free asks for an intent', () => {
+    // Two paths from P1 to P3, best first: the idle one, then the one an iperf3 flow fills.
+    const twoPaths = row(T, [entry(P2, 0.1), entry(P3, 0.2), entry(P3, 0.95)]);
+    assert.deepEqual(intentsFor(registry, costsOf(twoPaths), new Set(), T).create.map((s) => s.key), ['h1>h3:8080']);
+    // Both paths full: no path has room, so there is nothing to ask for.
+    const bothFull = row(T, [entry(P2, 0.1), entry(P3, 0.9), entry(P3, 0.95)]);
+    assert.deepEqual(intentsFor(registry, costsOf(bothFull), new Set(), T).create, []);
+    // Held while the loaded path stays above the clear threshold, even though the best is idle.
+    const easing = row(T, [entry(P2, 0.1), entry(P3, 0.2), entry(P3, 0.7)]);
+    assert.deepEqual(intentsFor(registry, costsOf(easing), new Set(['h1>h3:8080']), T).remove, []);
+    const cleared = row(T, [entry(P2, 0.1), entry(P3, 0.2), entry(P3, 0.3)]);
+    assert.deepEqual(intentsFor(registry, costsOf(cleared), new Set(['h1>h3:8080']), T).remove, ['h1>h3:8080']);
+  });
+
   it('starts nothing when the network knows no alternative, and nothing on stale data', () => {
     const r = row(T, [entry(P2, 0.1), entry(P3, 0.9)]);
     assert.deepEqual(intentsFor(registry, costsOf(r), new Set(), T, defaultPolicyParams, () => false).create, []);
