@@ -5,6 +5,7 @@ import type {
   EventSchema,
   LinkStateSchema,
   SidecarStatusSchema,
+  ControllerStatusSchema,
   WeightsSchema,
 } from './schemas/definitions.ts';
 
@@ -16,9 +17,10 @@ export type EventHint = Static<typeof EventSchema>;
 export type CostRowHint = Static<typeof CostRowSchema>;
 export type WeightsHint = Static<typeof WeightsSchema>;
 export type SidecarStatusHint = Static<typeof SidecarStatusSchema>;
+export type ControllerStatusHint = Static<typeof ControllerStatusSchema>;
 
 /** Every message on the bus, tagged by `kind`. */
-export type Hint = LinkStateHint | EventHint | CostRowHint | WeightsHint | SidecarStatusHint;
+export type Hint = LinkStateHint | EventHint | CostRowHint | WeightsHint | SidecarStatusHint | ControllerStatusHint;
 export type HintOf<K extends Hint['kind']> = Extract<Hint, { kind: K }>;
 export type Level = LinkStateHint['level'];
 export type EventName = EventHint['event'];
@@ -40,6 +42,7 @@ export const DEFAULT_TTL_MS: Readonly<Record<Hint['kind'], number>> = {
   cost_row: 30_000,
   weights: 30_000,
   sidecar_status: 24 * 3600_000,
+  controller_status: 24 * 3600_000,
 };
 
 /** A hint is stale once ts + ttlMs < now: consumers fall back to their own defaults. */

@@ -92,6 +92,8 @@ function checkTopic(hint: Hint, topic: string): ParseResult {
   else if (t.kind === 'cost_row') idOk = hint.kind === 'cost_row' && hint.srcPid === t.srcPid;
   else if (t.kind === 'weights' || t.kind === 'sidecar_status') {
     idOk = (hint.kind === 'weights' || hint.kind === 'sidecar_status') && hint.sidecarId === t.sidecarId;
+  } else if (t.kind === 'controller_status') {
+    idOk = hint.kind === 'controller_status' && hint.controllerId === t.controllerId;
   } else idOk = true;
   return idOk ? { ok: true, hint } : fail('HINT_ERR_TOPIC', '/kind', `/kind: a ${hint.kind} hint does not belong on ${topic}`);
 }

@@ -11,6 +11,7 @@ export const topics = {
   costs: (srcPid: string) => `${TOPIC_ROOT}costs/${level(srcPid)}`,
   weights: (sidecarId: string) => `${TOPIC_ROOT}sidecars/${level(sidecarId)}/weights`,
   status: (sidecarId: string) => `${TOPIC_ROOT}sidecars/${level(sidecarId)}/status`,
+  controller: (controllerId: string) => `${TOPIC_ROOT}controllers/${level(controllerId)}/status`,
 } as const;
 
 /** Subscription patterns per topic family. */
@@ -21,6 +22,7 @@ export const patterns = {
   weights: `${TOPIC_ROOT}sidecars/+/weights`,
   status: `${TOPIC_ROOT}sidecars/+/status`,
   sidecar: (sidecarId: string) => `${TOPIC_ROOT}sidecars/${level(sidecarId)}/+`,
+  controllers: `${TOPIC_ROOT}controllers/+/status`,
 } as const;
 
 export type ParsedTopic =
@@ -28,7 +30,8 @@ export type ParsedTopic =
   | { readonly kind: 'event' }
   | { readonly kind: 'cost_row'; readonly srcPid: string }
   | { readonly kind: 'weights'; readonly sidecarId: string }
-  | { readonly kind: 'sidecar_status'; readonly sidecarId: string };
+  | { readonly kind: 'sidecar_status'; readonly sidecarId: string }
+  | { readonly kind: 'controller_status'; readonly controllerId: string };
 
 /** What a topic under meshflow/v1/ carries, or undefined for any other topic. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
@@ -43,6 +46,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
     if (c === 'weights') return { kind: 'weights', sidecarId: b };
     if (c === 'status') return { kind: 'sidecar_status', sidecarId: b };
   }
+  if (parts.length === 3 && a === 'controllers' && b !== undefined && c === 'status') return { kind: 'controller_status', controllerId: b };
   return undefined;
 }
 
@@ -59,6 +63,8 @@ export function routeOf(hint: Hint): { topic: string; retain: boolean } {
       return { topic: topics.weights(hint.sidecarId), retain: true };
     case 'sidecar_status':
       return { topic: topics.status(hint.sidecarId), retain: true };
+    case 'controller_status':
+      return { topic: topics.controller(hint.controllerId), retain: true };
   }
 }
 

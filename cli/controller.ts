@@ -16,6 +16,7 @@ export interface ControllerFlags {
   readonly echoInterval: number;
   readonly pollInterval: number;
   readonly mqttUrl?: string;
+  readonly controllerId: string;
   readonly brokerPort: number;
   readonly eventLog: string;
   readonly redisUrl?: string;
@@ -33,6 +34,7 @@ export function addControllerOptions(cmd: Command): Command {
     .option('--echo-interval <ms>', 'echo interval; a switch silent for three intervals is dead', intOption, 5000)
     .option('--poll-interval <ms>', 'port statistics period (100 at the least)', intOption, 1000)
     .option('--mqtt-url <url>', 'hint bus broker (mqtt://user:pass@host:port); default: an embedded broker')
+    .option('--controller-id <id>', 'names this controller on the bus: meshflow/v1/controllers/<id>/status', 'controller')
     .option('--broker-port <port>', 'port of the embedded broker, when no --mqtt-url is given', intOption, DEFAULT_BROKER_PORT)
     .option('--event-log <file>', 'JSON-lines file that records every event', 'runs/events.jsonl')
     .option('--redis-url <url>', 'record events in a Redis stream instead (redis://host:port[?key=stream])')
@@ -70,6 +72,7 @@ export async function startControllerCommand(o: ControllerFlags): Promise<void> 
     echoIntervalMs: o.echoInterval,
     pollIntervalMs: o.pollInterval,
     mqttUrl,
+    controllerId: o.controllerId,
     eventLog: o.redisUrl ?? o.eventLog,
     ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }),
     production: o.production,

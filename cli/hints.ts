@@ -62,5 +62,7 @@ function summary(hint: Hint): string {
         .join(' ')}`;
     case 'sidecar_status':
       return `${hint.sidecarId} ${hint.state}${hint.host === undefined ? '' : ` on ${hint.host}`}`;
+    case 'controller_status':
+      return `${hint.controllerId} ${hint.state}${hint.apiUrl === undefined ? '' : ` at ${hint.apiUrl}`}`;
   }
 }

@@ -1,7 +1,7 @@
 // Starts the controller process: the OpenFlow listener, discovery and forwarding, the monitor, the
 // hints it announces (bus, stream, event log) and the northbound API, all stopped together.
 import type { FastifyInstance } from 'fastify';
-import type { MqttClient } from 'mqtt';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Controller } from './controller.ts';
 import { startApi } from './api/server.ts';
@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly levels?: Partial<LevelSettings>;
   /** Broker for the hint bus; without one, hints go to the stream and the event log only. */
   readonly mqttUrl?: string;
+  /** Names this controller on the bus (meshflow/v1/controllers/<id>/status); default "controller". */
+  readonly controllerId?: string;
   /** Where events are recorded: a JSON-lines file path or a redis:// URL (Redis Streams). */
   readonly eventLog?: string;
   /** Bearer token for mutating /api/v1/ requests; none leaves the API open. */
@@ -84,10 +86,18 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     const controller = new Controller({ host: opts.ofHost, port: opts.ofPort, echoIntervalMs: opts.echoIntervalMs, logger: log });
     cleanups.push(() => controller.close());
     let bus: MqttClient | undefined;
+    // The publisher exists before the connection so that the last will is stamped in its sequence.
+    const publisher = new HintPublisher({ publishAsync: (topic: string, message: string | Buffer, options?: IClientPublishOptions) => (bus ?? noBus).publishAsync(topic, message, options ?? {}) }, { source: `controller-${process.pid}` });
+    const controllerId = opts.controllerId ?? 'controller';
     if (opts.mqttUrl) {
-      bus = await connectBus(opts.mqttUrl, { clientId: `meshflow-controller-${process.pid}` });
+      const will = publisher.stamp({ kind: 'controller_status', controllerId, state: 'offline' });
+      bus = await connectBus(opts.mqttUrl, { clientId: `meshflow-controller-${process.pid}`, will });
       const client = bus;
-      cleanups.push(() => client.endAsync());
+      cleanups.push(async () => {
+        // An orderly stop says so itself; the will speaks only for a controller that died.
+        await publisher.publish({ kind: 'controller_status', controllerId, state: 'offline' }).catch(() => undefined);
+        await client.endAsync();
+      });
     }
     let eventLog: EventLog | undefined;
     if (opts.eventLog) {
@@ -95,7 +105,6 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
       const el = eventLog;
       cleanups.push(() => el.close());
     }
-    const publisher = new HintPublisher(bus ?? noBus, { source: `controller-${process.pid}` });
     const network = new Network(controller, {
       lldpIntervalMs: opts.lldpIntervalMs,
       capacities: opts.capacities,
@@ -132,6 +141,8 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     cleanups.push(() => api.close());
     const addr = api.server.address();
     const apiPort = addr !== null && typeof addr === 'object' ? addr.port : 0;
+    const apiUrl = `http://${opts.apiHost ?? '127.0.0.1'}:${apiPort}`;
+    if (bus) await publisher.publish({ kind: 'controller_status', controllerId, state: 'online', apiUrl });
     return {
       controller,
       api,
@@ -142,7 +153,7 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
       intents,
       publisher,
       ofPort,
-      apiUrl: `http://${opts.apiHost ?? '127.0.0.1'}:${apiPort}`,
+      apiUrl,
       stop: stopAll,
     };
   } catch (err) {

@@ -10,7 +10,7 @@ function StringEnum<const T extends readonly string[]>(values: T, description?: 
 
 export const HINT_VERSION = 1 as const;
 
-export const HINT_KINDS = ['link_state', 'event', 'cost_row', 'weights', 'sidecar_status'] as const;
+export const HINT_KINDS = ['link_state', 'event', 'cost_row', 'weights', 'sidecar_status', 'controller_status'] as const;
 export type HintKind = (typeof HINT_KINDS)[number];
 
 // Identifiers that become one MQTT topic level must not contain a level separator or a wildcard.
@@ -148,10 +148,23 @@ export const SidecarStatusSchema = Type.Object(
   { ...strict, title: 'meshflow sidecar_status hint', $id: 'urn:meshflow:hint:v1:sidecar_status' },
 );
 
+// The controller announces itself like a sidecar does; its last will marks it offline, so readers
+// learn at once that link states and cost rows will no longer be refreshed.
+export const ControllerStatusSchema = Type.Object(
+  {
+    ...envelope('controller_status'),
+    controllerId: topicLevel('controller id'),
+    state: StringEnum(['online', 'offline'] as const),
+    apiUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'base URL of its REST API' })),
+  },
+  { ...strict, title: 'meshflow controller_status hint', $id: 'urn:meshflow:hint:v1:controller_status' },
+);
+
 export const SCHEMAS = {
   link_state: LinkStateSchema,
   event: EventSchema,
   cost_row: CostRowSchema,
   weights: WeightsSchema,
   sidecar_status: SidecarStatusSchema,
+  controller_status: ControllerStatusSchema,
 } as const satisfies Record<HintKind, TSchema>;

@@ -45,6 +45,12 @@ export const bodies = {
     host: 'h1',
     services: ['catalog'],
   },
+  controller_status: {
+    kind: 'controller_status',
+    controllerId: 'ctl-1',
+    state: 'online',
+    apiUrl: 'http://127.0.0.1:8080',
+  },
 } as const satisfies { [K in Hint['kind']]: Extract<HintBody, { kind: K }> };
 
 export function full<K extends Hint['kind']>(kind: K, over: Record<string, unknown> = {}): Hint {

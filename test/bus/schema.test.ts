@@ -122,7 +122,7 @@ describe('bus topics', () => {
   });
 
   it('routes each kind to its topic with the right retain flag', () => {
-    const want = { link_state: true, event: false, cost_row: true, weights: true, sidecar_status: true };
+    const want = { link_state: true, event: false, cost_row: true, weights: true, sidecar_status: true, controller_status: true };
     for (const kind of HINT_KINDS) {
       const r = routeOf(full(kind));
       assert.equal(r.retain, want[kind], kind);
