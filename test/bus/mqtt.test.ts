@@ -49,6 +49,7 @@ describe('bus over Mosquitto', function () {
         topics.costs('edge-s1'),
         topics.weights('sc-h1'),
         topics.status('sc-h1'),
+        topics.controller('ctl-1'),
       ]);
       for (const [topic, payload] of lines) {
         const hint = JSON.parse(payload) as Hint;
