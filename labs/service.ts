@@ -5,6 +5,8 @@
 // the request's class and trace context along (as any mesh-aware service forwards them), and
 // relays the answer. --route class=service picks the upstream service name per class, because
 // the network tells traffic classes apart by port (one service name per port), not by header.
+// The last hop answers with the class and traceparent it saw (x-meshflow-class, x-meshflow-trace),
+// and a middle tier relays both, so the caller can check that they survived every hop.
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -21,6 +23,8 @@ const { values } = parseArgs({
 
 const CLASS = 'x-meshflow-priority';
 const FORWARDED = [CLASS, 'traceparent'];
+/** What the last hop saw, relayed back unchanged by middle tiers. */
+const ECHOED = ['x-meshflow-class', 'x-meshflow-trace'];
 const name = values.name ?? 'service';
 const defaultSize = Number(values.size);
 const workMs = Number(values['work-ms']);
@@ -37,7 +41,7 @@ function sizeOf(req: IncomingMessage): number {
 
 function answer(req: IncomingMessage, res: ServerResponse): void {
   let left = sizeOf(req);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': left, 'x-service': name, 'x-meshflow-class': String(req.headers[CLASS] ?? '') });
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': left, 'x-service': name, 'x-meshflow-class': String(req.headers[CLASS] ?? ''), 'x-meshflow-trace': String(req.headers['traceparent'] ?? '') });
   // Written in chunks with backpressure, so a slow network path is felt by this response alone.
   const pump = (): void => {
     while (left > 0) {
@@ -58,7 +62,8 @@ function relay(req: IncomingMessage, res: ServerResponse, base: URL): void {
     if (typeof v === 'string') headers[h] = v;
   }
   const up = request({ host: base.hostname, port: base.port, path: req.url, headers, agent }, (ur) => {
-    res.writeHead(ur.statusCode ?? 502, { 'content-type': 'application/octet-stream', 'x-service': name, 'x-upstream-replica': String(ur.headers['x-meshflow-replica'] ?? '') });
+    const echoed = Object.fromEntries(ECHOED.flatMap((h) => (typeof ur.headers[h] === 'string' ? [[h, ur.headers[h]]] : [])));
+    res.writeHead(ur.statusCode ?? 502, { 'content-type': 'application/octet-stream', 'x-service': name, 'x-upstream-replica': String(ur.headers['x-meshflow-replica'] ?? ''), ...echoed });
     ur.pipe(res);
   });
   up.on('error', (e) => {

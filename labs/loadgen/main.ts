@@ -1,7 +1,10 @@
 // The open-loop load generator, run as its own process on a Mininet host (beside the client's
 // sidecar): fixed request rate, every request timed from its due time, one JSON line per request.
 //   node --import tsx labs/loadgen/main.ts --url http://127.0.0.1:15001/ --service web \
-//        --rate 20 --duration 30 --tag all --out /path/requests.jsonl [--start-at <ms epoch>]
+//        --rate 20 --duration 30 --tag all --out /path/requests.jsonl [--start-at <ms epoch>] [--trace]
+// With --trace every request carries a fresh W3C traceparent, and the record says whether the
+// last service hop saw it unchanged (x-meshflow-trace), next to the class it saw (x-meshflow-class).
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -18,6 +21,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'timeout-ms': { type: 'string', default: '10000' },
     'start-at': { type: 'string' },
+    trace: { type: 'boolean', default: false },
   },
 });
 
@@ -42,6 +46,8 @@ let done = 0;
 
 function fire(i: number): void {
   const due = dueTime(startMs, rate, i);
+  const traceparent = values.trace ? `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01` : undefined;
+  let seen: { cls?: string; trace?: string } = {};
   let bytes = 0;
   let finished = false;
   const finish = (status: number, replica: string | undefined, error?: string): void => {
@@ -56,6 +62,8 @@ function fire(i: number): void {
       bytes,
       ...(replica ? { replica } : {}),
       ...(error ? { error } : {}),
+      ...(seen.cls !== undefined ? { seenClass: seen.cls } : {}),
+      ...(traceparent !== undefined && status !== 0 ? { traceKept: seen.trace === traceparent } : {}),
     };
     out.write(`${JSON.stringify(rec)}\n`);
     done++;
@@ -67,10 +75,13 @@ function fire(i: number): void {
       port: url.port,
       path: url.pathname + url.search,
       agent,
-      headers: values.service ? { host: values.service } : {},
+      headers: { ...(values.service ? { host: values.service } : {}), ...(traceparent ? { traceparent } : {}) },
     },
     (res) => {
       const replica = res.headers['x-meshflow-replica'];
+      const cls = res.headers['x-meshflow-class'];
+      const trace = res.headers['x-meshflow-trace'];
+      seen = { ...(typeof cls === 'string' && cls !== '' ? { cls } : {}), ...(typeof trace === 'string' && trace !== '' ? { trace } : {}) };
       res.on('data', (c: Buffer) => (bytes += c.length));
       res.on('end', () => finish(res.statusCode ?? 0, Array.isArray(replica) ? replica[0] : replica));
       res.on('error', (e) => finish(0, undefined, e.message));

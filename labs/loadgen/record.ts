@@ -15,6 +15,10 @@ export interface RequestRecord {
   readonly error?: string;
   /** Response body bytes received. */
   readonly bytes: number;
+  /** The class the last service hop saw (its x-meshflow-class answer header), when it said. */
+  readonly seenClass?: string;
+  /** With --trace: whether the last hop saw the traceparent this request was sent with. */
+  readonly traceKept?: boolean;
 }
 
 export function isError(r: RequestRecord): boolean {

@@ -1,0 +1,237 @@
+// The priority lab's report: per class and variant latency (p50, p99, p99.9, max, errors), the
+// class check at service B, the DSCP evidence (HTB class counters, OVS rules that set ip_dscp),
+// charts, raw data, and summary.json for tools and tests.
+import { writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { LabReport, ReportContext } from '../lab.ts';
+import type { RequestRecord } from '../loadgen/record.ts';
+import { isError } from '../loadgen/record.ts';
+import { latencyChart, linkChart, ms, pct, table } from '../report.ts';
+import { perSecond, percentiles, secondsCsv, type Percentiles } from '../stats.ts';
+import { HIGH_CLASS, LOW_CLASS, type ClassStats } from './htb.ts';
+import { PRIORITY, type ClassName, type PriorityData, type VariantData, type VariantName } from './lab.ts';
+
+export interface ClassCheck {
+  /** Answered requests (a class can only be checked on an answer). */
+  readonly checked: number;
+  /** Answers whose last hop saw another class than the one the request was sent as. */
+  readonly classMismatches: number;
+  /** Answers whose last hop did not see the traceparent the request carried. */
+  readonly traceMismatches: number;
+}
+
+/** Did the class and the trace context arrive at the last hop unchanged? */
+export function checkClasses(records: readonly RequestRecord[], expected: string): ClassCheck {
+  const answered = records.filter((r) => !isError(r));
+  return {
+    checked: answered.length,
+    classMismatches: answered.filter((r) => r.seenClass !== expected).length,
+    traceMismatches: answered.filter((r) => r.traceKept !== true).length,
+  };
+}
+
+export interface TcSummary {
+  readonly intf: string;
+  readonly classes: readonly ClassStats[];
+}
+
+export interface ClassSummary extends Percentiles {
+  readonly check: ClassCheck;
+}
+
+export interface VariantSummary {
+  readonly variant: VariantName;
+  readonly classes: Readonly<Record<ClassName, ClassSummary>>;
+  readonly tc: readonly TcSummary[];
+  readonly dscpRules: number;
+}
+
+export interface Verdict {
+  readonly metric: string;
+  readonly offMs: number;
+  readonly onMs: number;
+  readonly prioritisationWins: boolean;
+}
+
+export interface PrioritySummary {
+  readonly lab: 'priority';
+  readonly runId: string;
+  readonly params: typeof PRIORITY;
+  readonly variants: readonly VariantSummary[];
+  readonly verdict: Verdict;
+  readonly teardown: readonly string[];
+}
+
+export function summarizeVariant(v: VariantData): VariantSummary {
+  const cls = (c: ClassName): ClassSummary => ({ ...percentiles(v.records[c]), check: checkClasses(v.records[c], c) });
+  return {
+    variant: v.variant,
+    classes: { high: cls('high'), low: cls('low') },
+    tc: v.tc.map((t) => ({ intf: t.intf, classes: t.classes })),
+    dscpRules: Object.values(v.flows).reduce((n, rs) => n + rs.length, 0),
+  };
+}
+
+export function verdictOf(off: VariantSummary, on: VariantSummary): Verdict {
+  const offMs = off.classes.high.p99Ms;
+  const onMs = on.classes.high.p99Ms;
+  return { metric: 'p99 latency of the high (interactive) class', offMs, onMs, prioritisationWins: on.classes.high.count > 0 && onMs < offMs };
+}
+
+/** Packets and bytes per HTB class of one port, named by role. */
+function classRole(id: string, variant: VariantName): string {
+  if (variant === 'off') return id === LOW_CLASS ? `${id} the one FIFO, every packet` : id;
+  if (id === HIGH_CLASS) return `${id} high (DSCP ${PRIORITY.htb.highDscp})`;
+  if (id === LOW_CLASS) return `${id} low + unmarked (default)`;
+  return id;
+}
+
+export async function writePriorityReport(d: PriorityData, ctx: ReportContext): Promise<LabReport> {
+  const sums: VariantSummary[] = [];
+  const rows = new Map<string, ReturnType<typeof perSecond>>();
+  for (const v of d.variants) {
+    for (const c of ['high', 'low'] as const) {
+      const r = perSecond(v.records[c], v.startMs, v.durationSec);
+      rows.set(`${v.variant}-${c}`, r);
+      await writeFile(join(v.dir, `seconds-${c}.csv`), secondsCsv(r, []));
+    }
+    await writeFile(join(v.dir, 'links.json'), `${JSON.stringify(v.links)}\n`);
+    await writeFile(join(v.dir, 'tc.txt'), v.tc.map((t) => t.text).join('\n'));
+    await writeFile(join(v.dir, 'intents.json'), `${JSON.stringify(v.intents, null, 1)}\n`);
+    await writeFile(join(v.dir, 'dscp-flows.json'), `${JSON.stringify(v.flows, null, 1)}\n`);
+    sums.push(summarizeVariant(v));
+  }
+  const off = sums.find((s) => s.variant === 'off');
+  const on = sums.find((s) => s.variant === 'on');
+  const vOff = d.variants.find((v) => v.variant === 'off');
+  const vOn = d.variants.find((v) => v.variant === 'on');
+  if (!off || !on || !vOff || !vOn) throw new Error('priority: both variants are needed for the report');
+
+  for (const c of ['high', 'low'] as const) {
+    const runs = [
+      { name: `off ${c}`, rows: rows.get(`off-${c}`) ?? [], dashed: true },
+      { name: `on ${c}`, rows: rows.get(`on-${c}`) ?? [] },
+    ];
+    await writeFile(join(ctx.runDir, `latency-${c}.svg`), latencyChart(`Latency per second, ${c} class: FIFO (dashed) vs prioritised`, runs, [], []));
+  }
+  const show = Object.keys(d.linkNames).filter((id) => ['s1→s2', 's2→s1'].includes(d.linkNames[id] ?? ''));
+  for (const v of d.variants) {
+    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), linkChart(`Bottleneck utilization, ${v.variant === 'on' ? 'prioritised' : 'FIFO'}`, v.links, d.linkNames, show, v.startMs, [], []));
+  }
+
+  const verdict = verdictOf(off, on);
+  const summary: PrioritySummary = { lab: 'priority', runId: ctx.runId, params: PRIORITY, variants: sums, verdict, teardown: ctx.teardown };
+  await writeFile(join(ctx.runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+  const P = PRIORITY;
+  const k = P.classes;
+  const latRow = (label: string, f: (s: ClassSummary) => string): string[] => [label, f(off.classes.high), f(on.classes.high), f(off.classes.low), f(on.classes.low)];
+  const tcRows = (s: VariantSummary): string[][] =>
+    s.tc.flatMap((t) => t.classes.filter((c) => c.classid !== '1:1').map((c) => [`\`${t.intf}\``, classRole(c.classid, s.variant), String(c.sentPackets), `${(c.sentBytes / 1e6).toFixed(2)} MB`, String(c.dropped)]));
+  const flowLines = Object.entries(vOn.flows).flatMap(([sw, rs]) => rs.map((r) => `${sw}: ${r.line}`));
+  const D = vOn.durationSec;
+  const md = `# Lab: priority (run ${ctx.runId})
+
+Latency-sensitive and batch requests share one bottleneck, two service hops deep (topology
+\`labs/priority/topology.json\`): the client **c** and service **A** (host a) hang off s1, service **B** (host b) off
+s2, and every call from A to B crosses the ${P.htb.rateMbit} Mbit/s link s1–s2. Host links are 20 Mbit/s.
+
+- The client's sidecar on c classifies each request by path: \`${k.high.pathPrefix}\` → class **high**, \`${k.low.pathPrefix}\` → **low**
+  (sidecar ingress rules), and sets \`x-meshflow-priority\` and a \`traceparent\`.
+- A (\`labs/service.ts\`) calls B through its own sidecar, forwarding both headers; the class picks B's port:
+  high → \`${k.high.upstream}\` (b:${k.high.port}), low → \`${k.low.upstream}\` (b:${k.low.port}). The network sees packets, not headers, and a
+  keep-alive connection carries many requests, so a class needs connections of its own to be told apart: one port per class.
+- Load, open loop for ${D} s per variant: high ${k.high.rate} requests/s of ${k.high.sizeBytes / 1000} KB; low ${k.low.rate} requests/s of ${k.low.sizeBytes / 1000} KB
+  (${((k.low.rate * k.low.sizeBytes * 8) / 1e6).toFixed(1)} Mbit/s)${P.iperf.streams > 0 ? `, plus ${P.iperf.streams} bulk TCP stream${P.iperf.streams > 1 ? 's' : ''} B→A (iperf3, port ${P.iperf.port}, class low)` : ''}.
+  Latency is measured at the client from each request's due time to the last byte; failures count at the time they took.
+
+Two variants on the same network, one after the other:
+
+- **off** (FIFO): no intents; each port of s1–s2 shapes as Mininet's TCLink does, one HTB class at the link rate, with
+  one FIFO of ${P.htb.highLimit + P.htb.lowLimit} packets that every packet shares.
+- **on** (prioritised): priority intents (\`POST /api/v1/intents\`, A↔B, TCP port ${k.high.port} \`high\`, ${k.low.port}${P.iperf.streams > 0 ? ` and ${P.iperf.port}` : ''} \`low\`) make
+  OVS mark DSCP ${P.htb.highDscp} / ${P.htb.lowDscp} where each direction enters the network, and both ports of s1–s2 get an HTB at the
+  link rate with two children keyed on DSCP by u32: ${HIGH_CLASS} high (rate ${P.htb.highRateMbit} Mbit/s, prio 0, \`match ip tos 0xb8 0xfc\`) and
+  ${LOW_CLASS} low and everything unmarked (rate ${P.htb.lowRateMbit} Mbit/s, prio 1, the default); either may borrow up to the link rate.
+  Queues: ${P.htb.highLimit} packets high, ${P.htb.lowLimit} low, the same total as the FIFO's.
+
+Why the queues are short: the userspace datapath sends through AF_PACKET sockets, and packets waiting in a port's
+qdisc count against the sending socket's buffer, which all ports share. With Mininet's 1000-packet FIFO that buffer
+filled before the qdisc did, and OVS dropped packets before any class was known (high and low alike; the qdisc
+counted no drops). Short queues make the drops happen in the qdisc, per class, where prioritisation can choose.
+
+## Summary
+
+**${verdict.metric}: FIFO ${ms(verdict.offMs)}, prioritised ${ms(verdict.onMs)} — ${verdict.prioritisationWins ? `prioritisation wins (${(verdict.offMs / Math.max(verdict.onMs, 0.001)).toFixed(1)}× lower)` : 'prioritisation does NOT beat the baseline in this run'}.**
+
+${table(['', 'high, FIFO', 'high, prioritised', 'low, FIFO', 'low, prioritised'], [
+  latRow('requests', (s) => String(s.count)),
+  latRow('p50', (s) => ms(s.p50Ms)),
+  latRow('**p99**', (s) => `**${ms(s.p99Ms)}**`),
+  latRow('p99.9', (s) => ms(s.p999Ms)),
+  latRow('max', (s) => ms(s.maxMs)),
+  latRow('error rate', (s) => `${pct(s.errorRate)} (${s.errors})`),
+  latRow('class seen at B ≠ class sent', (s) => `${s.check.classMismatches} of ${s.check.checked}`),
+  latRow('traceparent lost on the way', (s) => `${s.check.traceMismatches} of ${s.check.checked}`),
+])}
+
+The class check: service B answers with the \`x-meshflow-priority\` and \`traceparent\` it received (A relays them back), and the
+generator compares them with what it sent, for every answered request.
+
+## DSCP evidence
+
+HTB class counters of the bottleneck's ports during the measured stretch (\`tc -s class show\`, differences from
+just before the first request to the end; \`${d.bottleneck.s2}\` is s2's port towards s1, the direction of B's answers;
+\`${d.bottleneck.s1}\` carries the requests and ACKs):
+
+**FIFO**
+
+${table(['port', 'class', 'packets', 'bytes', 'dropped'], tcRows(off))}
+
+**Prioritised**
+
+${table(['port', 'class', 'packets', 'bytes', 'dropped'], tcRows(on))}
+
+Rules that set \`ip_dscp\` (\`ovs-ofctl -O OpenFlow13 dump-flows\`, read at the end of the prioritised run; one per
+direction of each intent, on the switch where that direction enters the network):
+
+\`\`\`
+${flowLines.length ? flowLines.join('\n') : '(none found)'}
+\`\`\`
+
+## Charts
+
+![latency high](latency-high.svg)
+
+![latency low](latency-low.svg)
+
+![links off](links-off.svg)
+
+![links on](links-on.svg)
+
+## Files
+
+${table(['file', 'what'], [
+  ['`summary.json`', 'the numbers above, machine-readable'],
+  ...d.variants.flatMap((v) => [
+    [`\`${relative(ctx.runDir, join(v.dir, 'requests-high.jsonl'))}\`, \`requests-low.jsonl\``, 'one line per request: due time, latency, status, class seen at B, trace kept'],
+    [`\`${relative(ctx.runDir, join(v.dir, 'seconds-high.csv'))}\`, \`seconds-low.csv\``, 'per-second count, errors, p50, p99, p99.9, max'],
+    [`\`${relative(ctx.runDir, join(v.dir, 'tc.txt'))}\``, '`tc -s qdisc` and `tc -s class` of both bottleneck ports at the end'],
+    [`\`${relative(ctx.runDir, join(v.dir, 'links.json'))}\`, \`intents.json\`, \`dscp-flows.json\``, 'link utilization per poll, the intents as the controller answered, the marking rules'],
+  ]),
+  ['`logs/`', 'output of every process started on a Mininet host'],
+])}
+
+Teardown: ${ctx.teardown.length === 0 ? 'clean (no bridge, namespace or process of the run left; the HTB classes went with the interfaces)' : `problems: ${ctx.teardown.join('; ')}`}.
+`;
+  const reportPath = join(ctx.runDir, 'report.md');
+  await writeFile(reportPath, md);
+  return {
+    reportPath,
+    headline: [
+      `high p99: FIFO ${ms(off.classes.high.p99Ms)}, prioritised ${ms(on.classes.high.p99Ms)}${verdict.prioritisationWins ? '' : '  (prioritisation did not win this run)'}`,
+      `low p99: FIFO ${ms(off.classes.low.p99Ms)}, prioritised ${ms(on.classes.low.p99Ms)}; errors high ${pct(off.classes.high.errorRate)} → ${pct(on.classes.high.errorRate)}, low ${pct(off.classes.low.errorRate)} → ${pct(on.classes.low.errorRate)}`,
+      `class mismatches at B: ${sums.reduce((n, s) => n + s.classes.high.check.classMismatches + s.classes.low.check.classMismatches, 0)}`,
+    ],
+  };
+}

@@ -1,0 +1,202 @@
+// The priority lab: unit tests of its pure parts (tc commands, tc and ovs-ofctl parsing, the class
+// check, the verdict), then a short run against real Mininet and OVS (root only): a well-formed
+// report, the class arriving at B on every answer, DSCP evidence, prioritisation beating FIFO on
+// the high class's p99 (numbers from the run), and nothing of the run left behind.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leftovers } from '../../labs/env.ts';
+import type { RequestRecord } from '../../labs/loadgen/record.ts';
+import { classDelta, dscpRules, fifoCommands, HIGH_CLASS, htbCommands, LOW_CLASS, parseClassStats, tosOf, type HtbPlan } from '../../labs/priority/htb.ts';
+import { priority } from '../../labs/priority/lab.ts';
+import { interfaceExists } from '../../labs/priority/netops.ts';
+import { checkClasses, verdictOf, type PrioritySummary, type VariantSummary } from '../../labs/priority/report.ts';
+import { ms } from '../../labs/report.ts';
+import { runLab, type LabRunResult } from '../../labs/runner.ts';
+
+const plan: HtbPlan = { rateMbit: 10, highRateMbit: 7, lowRateMbit: 3, highDscp: 46, lowDscp: 8, highLimit: 50, lowLimit: 30 };
+
+const CLASS_TEXT = `class htb 1:10 parent 1:1 prio 0 rate 7Mbit ceil 10Mbit burst 15Kb cburst 1600b 
+ Sent 3777966 bytes 2700 pkt (dropped 3, overlimits 2071 requeues 0) 
+ backlog 0b 0p requeues 0
+ lended: 2700 borrowed: 0 giants: 0
+ tokens: 231341 ctokens: -8893
+
+class htb 1:1 root rate 10Mbit ceil 10Mbit burst 15Kb cburst 1600b 
+ Sent 28406074 bytes 19054 pkt (dropped 0, overlimits 10633 requeues 0) 
+ backlog 0b 0p requeues 0
+
+class htb 1:20 parent 1:1 leaf 20: prio 1 rate 3Mbit ceil 10Mbit burst 15Kb cburst 1600b 
+ Sent 24628108 bytes 16354 pkt (dropped 4221, overlimits 6042 requeues 0) 
+ backlog 6056b 4p requeues 0
+`;
+
+const FLOWS = ` cookie=0xf200000001000001, duration=31.2s, table=0, n_packets=2037, n_bytes=226466, priority=2020,tcp,in_port=2,nw_src=10.0.0.2,nw_dst=10.0.0.3,tp_dst=8081 actions=set_field:46->ip_dscp,output:3
+ cookie=0xf100000000000000, duration=40.1s, table=0, n_packets=12, n_bytes=1200, priority=1000,ip,nw_dst=10.0.0.2 actions=output:2
+ cookie=0xf200000002000001, duration=31.2s, table=0, n_packets=8439, n_bytes=680236, priority=2020,tcp,in_port=2,nw_src=10.0.0.2,nw_dst=10.0.0.3,tp_dst=8082 actions=mod_nw_tos:32,output:3
+`;
+
+describe('labs: priority, pure parts', () => {
+  it('DSCP to the TOS byte u32 matches (EF 46 → 0xb8)', () => {
+    assert.equal(tosOf(46), 0xb8);
+    assert.equal(tosOf(8), 0x20);
+    assert.throws(() => tosOf(64));
+  });
+  it('prioritised port: our root HTB at the link rate, two children keyed on DSCP, short queues', () => {
+    const cmds = htbCommands('mfab12s2-1', plan).map((c) => c.join(' '));
+    assert.equal(cmds[0], 'qdisc del dev mfab12s2-1 root');
+    assert.equal(cmds[1], 'qdisc add dev mfab12s2-1 root handle 1: htb default 20');
+    assert.ok(cmds.includes('class add dev mfab12s2-1 parent 1: classid 1:1 htb rate 10000kbit ceil 10000kbit burst 15k'));
+    assert.ok(cmds.includes(`class add dev mfab12s2-1 parent 1:1 classid ${HIGH_CLASS} htb rate 7000kbit ceil 10000kbit burst 15k prio 0`));
+    assert.ok(cmds.includes(`class add dev mfab12s2-1 parent 1:1 classid ${LOW_CLASS} htb rate 3000kbit ceil 10000kbit burst 15k prio 1`));
+    assert.ok(cmds.includes('filter add dev mfab12s2-1 parent 1: protocol ip prio 1 u32 match ip tos 0xb8 0xfc flowid 1:10'));
+    assert.ok(cmds.includes('filter add dev mfab12s2-1 parent 1: protocol ip prio 2 u32 match ip tos 0x20 0xfc flowid 1:20'));
+    assert.ok(cmds.includes('qdisc add dev mfab12s2-1 parent 1:10 handle 10: pfifo limit 50'));
+    assert.ok(cmds.includes('qdisc add dev mfab12s2-1 parent 1:20 handle 20: pfifo limit 30'));
+    assert.throws(() => htbCommands('x', { ...plan, highRateMbit: 9 }), /exceed/);
+  });
+  it('FIFO baseline: the same shaping, one queue as long as both of the prioritised port', () => {
+    const cmds = fifoCommands('p', plan).map((c) => c.join(' '));
+    assert.ok(cmds.includes('qdisc add dev p parent 1:20 handle 20: pfifo limit 80'));
+    assert.ok(!cmds.some((c) => c.startsWith('filter')), 'no classification in the baseline');
+    assert.ok(!cmds.some((c) => c.includes(HIGH_CLASS)));
+  });
+  it('parses tc -s class show, and takes differences between readings', () => {
+    const cs = parseClassStats(CLASS_TEXT);
+    assert.deepEqual(cs.map((c) => c.classid), ['1:10', '1:1', '1:20']);
+    assert.deepEqual(cs[0], { classid: '1:10', parent: '1:1', prio: 0, rate: '7Mbit', sentBytes: 3777966, sentPackets: 2700, dropped: 3, overlimits: 2071, backlogPackets: 0 });
+    assert.equal(cs[1]?.parent, undefined);
+    assert.equal(cs[2]?.prio, 1, 'the leaf handle does not hide the prio');
+    assert.equal(cs[2]?.backlogPackets, 4);
+    const d = classDelta([{ ...cs[0]!, sentPackets: 700, sentBytes: 777966, dropped: 1 }], cs);
+    assert.equal(d[0]?.sentPackets, 2000);
+    assert.equal(d[0]?.dropped, 2);
+    assert.equal(d[2]?.sentPackets, 16354, 'a class new since the first reading counts from zero');
+  });
+  it('finds the rules that set a DSCP mark in dump-flows output, either spelling', () => {
+    const rs = dscpRules(FLOWS);
+    assert.equal(rs.length, 2);
+    assert.deepEqual(
+      rs.map((r) => [r.cookie, r.dscp, r.packets, r.priority]),
+      [
+        ['0xf200000001000001', 46, 2037, 2020],
+        ['0xf200000002000001', 8, 8439, 2020],
+      ],
+    );
+    assert.equal(rs[0]?.match, 'tcp,in_port=2,nw_src=10.0.0.2,nw_dst=10.0.0.3,tp_dst=8081');
+    assert.equal(rs[0]?.actions, 'set_field:46->ip_dscp,output:3');
+    assert.ok(!rs[0]?.line.includes('duration='));
+  });
+  it('class check: answers whose last hop saw another class or lost the traceparent', () => {
+    const r = (seenClass: string | undefined, traceKept: boolean | undefined, status = 200): RequestRecord => ({ due: 0, latencyMs: 1, status, tag: 'high', bytes: 1, ...(seenClass !== undefined ? { seenClass } : {}), ...(traceKept !== undefined ? { traceKept } : {}) });
+    const c = checkClasses([r('high', true), r('low', true), r(undefined, false), r('high', true, 0)], 'high');
+    assert.deepEqual(c, { checked: 3, classMismatches: 2, traceMismatches: 1 });
+  });
+  it('the verdict compares the high class p99, and needs requests to win', () => {
+    const v = (p99Ms: number, count = 100): VariantSummary => {
+      const p = { count, errors: 0, errorRate: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, check: { checked: count, classMismatches: 0, traceMismatches: 0 } };
+      return { variant: 'off', classes: { high: p, low: p }, tc: [], dscpRules: 0 };
+    };
+    assert.equal(verdictOf(v(900), v(40)).prioritisationWins, true);
+    assert.equal(verdictOf(v(40), v(900)).prioritisationWins, false);
+    assert.equal(verdictOf(v(900), v(0, 0)).prioritisationWins, false);
+  });
+});
+
+function canRun(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  try {
+    execFileSync('ovs-vsctl', ['show'], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    return 'Open vSwitch is not running (bash scripts/system.sh)';
+  }
+  return undefined;
+}
+
+describe('labs: priority (real Mininet, ~80 s)', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let result: LabRunResult;
+  let summary: PrioritySummary;
+  const DURATION = 20;
+
+  before(async function () {
+    const why = canRun();
+    if (why) return this.skip();
+    dir = mkdtempSync(join(tmpdir(), 'mf-lab-prio-'));
+    result = await runLab(priority, { durationSec: DURATION, outDir: dir, log: () => undefined });
+    summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as PrioritySummary;
+  });
+
+  after(() => {
+    if (dir && !process.env['KEEP_LAB_RUNS']) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes report.md, charts, summary and raw data', () => {
+    for (const f of ['report.md', 'summary.json', 'latency-high.svg', 'latency-low.svg', 'links-off.svg', 'links-on.svg']) assert.ok(existsSync(join(dir, f)), `${f} missing`);
+    for (const f of ['latency-high.svg', 'latency-low.svg', 'links-off.svg', 'links-on.svg']) {
+      const svg = readFileSync(join(dir, f), 'utf8');
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svg, /<\/svg>\n$/);
+      assert.match(svg, /<path d="M/, `${f} draws no line`);
+    }
+    for (const v of ['off', 'on']) {
+      for (const f of ['requests-high.jsonl', 'requests-low.jsonl', 'seconds-high.csv', 'seconds-low.csv', 'tc.txt', 'links.json', 'intents.json', 'dscp-flows.json']) assert.ok(existsSync(join(dir, v, f)), `${v}/${f} missing`);
+      assert.equal(readFileSync(join(dir, v, 'seconds-high.csv'), 'utf8').trim().split('\n').length, DURATION + 1, 'one header and one row per second');
+    }
+    const md = readFileSync(result.reportPath, 'utf8');
+    for (const img of ['latency-high.svg', 'latency-low.svg', 'links-off.svg', 'links-on.svg']) assert.ok(md.includes(`](${img})`), `report does not show ${img}`);
+  });
+
+  it('the class and the traceparent reach service B on every answered request', () => {
+    for (const v of summary.variants) {
+      for (const c of ['high', 'low'] as const) {
+        const s = v.classes[c];
+        assert.ok(s.check.checked > 0, `${v.variant}/${c}: nothing answered`);
+        assert.equal(s.check.classMismatches, 0, `${v.variant}/${c}: class mismatches`);
+        assert.equal(s.check.traceMismatches, 0, `${v.variant}/${c}: traceparent lost`);
+      }
+    }
+  });
+
+  it('DSCP evidence: marking rules in OVS, and both HTB classes carry packets only when prioritised', () => {
+    const on = summary.variants.find((v) => v.variant === 'on');
+    const off = summary.variants.find((v) => v.variant === 'off');
+    assert.ok(on && off);
+    assert.ok(on.dscpRules >= 4, `only ${on.dscpRules} rules set ip_dscp`);
+    for (const t of on.tc) {
+      const high = t.classes.find((c) => c.classid === HIGH_CLASS);
+      const low = t.classes.find((c) => c.classid === LOW_CLASS);
+      assert.ok(high && high.sentPackets > 100, `${t.intf}: high class saw ${high?.sentPackets} packets`);
+      assert.ok(low && low.sentPackets > 100, `${t.intf}: low class saw ${low?.sentPackets} packets`);
+    }
+    for (const t of off.tc) assert.ok(!t.classes.some((c) => c.classid === HIGH_CLASS), 'the FIFO baseline has no high class');
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    assert.match(md, /set_field:46->ip_dscp/);
+  });
+
+  it('prioritisation beats FIFO on the high class p99, and the report says so with the numbers', () => {
+    const off = summary.variants.find((v) => v.variant === 'off');
+    const on = summary.variants.find((v) => v.variant === 'on');
+    assert.ok(off && on);
+    assert.ok(off.classes.high.count >= 300 && on.classes.high.count >= 300, 'too few high requests');
+    assert.equal(summary.verdict.prioritisationWins, true, `high p99: FIFO ${off.classes.high.p99Ms} ms, prioritised ${on.classes.high.p99Ms} ms`);
+    assert.ok(on.classes.high.p99Ms < off.classes.high.p99Ms);
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    assert.ok(md.includes(`**${ms(off.classes.high.p99Ms)}**`) && md.includes(`**${ms(on.classes.high.p99Ms)}**`), 'report lacks the p99 numbers');
+    assert.ok(md.includes('prioritisation wins'));
+  });
+
+  it('leaves no bridge, link or interface of the run behind', async () => {
+    assert.deepEqual(result.teardown, []);
+    assert.deepEqual(await leftovers(result.runId), []);
+    const brs = execFileSync('ovs-vsctl', ['list-br'], { encoding: 'utf8' });
+    assert.ok(!brs.split('\n').some((b) => b.startsWith(`mf${result.runId}`)));
+    const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+    assert.ok(!links.includes(`mf${result.runId}`) && !links.includes(`mfm${result.runId}`), 'an interface of the run is left');
+    // The HTB classes lived on the bottleneck's ports: gone with them.
+    for (const t of summary.variants[0]?.tc ?? []) assert.equal(await interfaceExists(t.intf), false, `${t.intf} still exists`);
+  });
+});
