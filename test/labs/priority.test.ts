@@ -127,6 +127,8 @@ describe('labs: priority (real Mininet, ~80 s)', function () {
     if (why) return this.skip();
     dir = mkdtempSync(join(tmpdir(), 'mf-lab-prio-'));
     result = await runLab(priority, { durationSec: DURATION, outDir: dir, log: () => undefined });
+    // The run's own numbers, so a CI log shows what was measured.
+    for (const line of result.headline) process.stdout.write(`      ${line}\n`);
     summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as PrioritySummary;
   });
 

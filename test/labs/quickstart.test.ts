@@ -33,6 +33,8 @@ describe('labs: quickstart (real Mininet, ~90 s)', function () {
     if (why) return this.skip();
     dir = mkdtempSync(join(tmpdir(), 'mf-lab-qs-'));
     result = await runLab(quickstart, { durationSec: 24, outDir: dir, log: () => undefined });
+    // The run's own numbers, so a CI log shows what was measured.
+    for (const line of result.headline) process.stdout.write(`      ${line}\n`);
   });
 
   after(() => {
