@@ -46,6 +46,10 @@ export const QUICKSTART = {
    *  streams s2→s1, the direction of the responses. */
   iperfUdpMbps: 9.5,
   iperfTcpStreams: 2,
+  /** A cable that fails and recovers before the congestion, between these fractions of the run:
+   *  s2–s4 carries none of the lab's traffic, so the network heals around it and the service must
+   *  not notice (no false congestion, no weight change). */
+  linkFailure: { a: 's2', b: 's4', down: 0.08, up: 0.18 },
 } as const;
 
 export interface VariantData {
@@ -154,6 +158,22 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on',
       { name: 'after', from: to },
     ],
     actions: [
+      {
+        at: startMs + Math.round(D * QUICKSTART.linkFailure.down * 1000),
+        run: async () => {
+          const { a, b } = QUICKSTART.linkFailure;
+          marks.push({ ts: Date.now(), label: `${a}–${b} down` });
+          await env.net.setLink(a, b, 'down');
+        },
+      },
+      {
+        at: startMs + Math.round(D * QUICKSTART.linkFailure.up * 1000),
+        run: async () => {
+          const { a, b } = QUICKSTART.linkFailure;
+          marks.push({ ts: Date.now(), label: `${a}–${b} up` });
+          await env.net.setLink(a, b, 'up');
+        },
+      },
       {
         at: from,
         run: async () => {

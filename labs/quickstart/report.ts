@@ -69,6 +69,11 @@ function markersOf(v: VariantData, s: VariantSummary): Marker[] {
   const m: Marker[] = [];
   if (s.reaction.onsetTs !== undefined) m.push({ x: rel(s.reaction.onsetTs, v.startMs), label: `${v.variant}: congestion_onset`, color: '#d62728' });
   if (s.reaction.weightTs !== undefined) m.push({ x: rel(s.reaction.weightTs, v.startMs), label: `${v.variant}: weights moved`, color: '#2ca02c' });
+  // The cable failure before the congestion: its first link_down and the link_up after it.
+  const down = v.hints.find((h) => h.kind === 'event' && h.event === 'link_down');
+  const up = down && v.hints.find((h) => h.kind === 'event' && h.event === 'link_up' && h.ts > down.ts);
+  if (down) m.push({ x: rel(down.ts, v.startMs), label: `${v.variant}: link_down`, color: '#8c564b' });
+  if (up) m.push({ x: rel(up.ts, v.startMs), label: `${v.variant}: link_up`, color: '#8c564b' });
   for (const h of v.hints) if (h.kind === 'event' && h.event === 'congestion_clear' && h.ts > v.congestion.from) {
     m.push({ x: rel(h.ts, v.startMs), label: `${v.variant}: congestion_clear`, color: '#7f7f7f' });
     break;
@@ -131,6 +136,8 @@ ${Math.round(QUICKSTART.sizeBytes / 1000)} KB per response. From second ${rel(vO
 iperf3 fills the 10 Mbit/s s1–s2 link, the path to ${QUICKSTART.congested}, in both directions: ${QUICKSTART.iperfUdpMbps} Mbit/s of UDP from
 h2 (s1) to bg (s2) — the direction of the requests and the one the controller's cost row for h1's switch measures —
 and ${QUICKSTART.iperfTcpStreams} TCP streams from bg to h2, the direction of the responses. The path to ${QUICKSTART.replicas[1]?.id} stays clear.
+Before that, the ${QUICKSTART.linkFailure.a}–${QUICKSTART.linkFailure.b} cable fails and recovers (seconds ${Math.round(vOn.durationSec * QUICKSTART.linkFailure.down)}–${Math.round(vOn.durationSec * QUICKSTART.linkFailure.up)}): it carries none of the
+lab's traffic, so the network heals around it and the service should not notice.
 
 - **off**: no bridge; the sidecar has no broker and splits evenly (a plain mesh).
 - **on**: the bridge turns the controller's cost rows into weights for the sidecar (policy for this lab:

@@ -49,13 +49,21 @@ describe('labs: quickstart (real Mininet, ~90 s, root)', function () {
     for (const img of ['latency.svg', 'share.svg', 'weights.svg', 'links-off.svg', 'links-on.svg']) assert.ok(md.includes(`](${img})`), `report does not show ${img}`);
   });
 
-  it('records the bus, replayable: congestion onset, cost rows, and (on) weights for the client sidecar', async () => {
+  it('records the bus, replayable: congestion onset, cost rows, the failed cable, and (on) weights for the client sidecar', async () => {
     const on = await readFileLog(join(dir, 'on', 'events.jsonl'));
     assert.ok(on.some((h) => h.kind === 'event' && h.event === 'congestion_onset'), 'no congestion_onset recorded');
     assert.ok(on.some((h) => h.kind === 'cost_row'));
     assert.ok(on.some((h) => h.kind === 'weights' && h.sidecarId === 'client'));
     const off = await readFileLog(join(dir, 'off', 'events.jsonl'));
     assert.ok(!off.some((h) => h.kind === 'weights'), 'coordination off must publish no weights');
+    // The cable that fails and recovers on the timeline: both directions go down, then come back.
+    for (const log of [on, off]) {
+      const events = log.flatMap((h) => (h.kind === 'event' ? [h] : []));
+      const down = events.filter((e) => e.event === 'link_down').map((e) => e.linkId);
+      const up = events.filter((e) => e.event === 'link_up' && e.ts > (events.find((x) => x.event === 'link_down')?.ts ?? Infinity)).map((e) => e.linkId);
+      assert.equal(new Set(down).size, 2, `link_down for both directions of the failed cable: ${down.join(', ')}`);
+      assert.deepEqual(new Set(up), new Set(down), 'both directions rediscovered');
+    }
   });
 
   it('coordination beats the baseline on p99 during congestion, and the report says so with the numbers', () => {
