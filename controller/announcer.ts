@@ -15,7 +15,7 @@ import type { ControllerMetrics } from './api/metrics.ts';
 import type { SwitchSession } from './session.ts';
 import { switchView } from './api/switches.ts';
 import { linkView } from './api/links.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../bus/clock.ts';
 
 export interface AnnouncerOptions {
   readonly publisher: HintPublisher;

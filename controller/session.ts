@@ -33,7 +33,7 @@ import type {
   Port,
   PortStats,
 } from './openflow/index.ts';
-import { systemClock, type Clock, type Cancel } from './clock.ts';
+import { systemClock, type Clock, type Cancel } from '../bus/clock.ts';
 import { formatDpid } from './dpid.ts';
 
 /** A message as the caller builds it: the session assigns the xid. */

@@ -10,7 +10,7 @@ import { runPrograms } from '../routing/programs.ts';
 import type { TopologyEvent } from '../topology/types.ts';
 import { graphOf } from '../topology/snapshot.ts';
 import { OFPG_ANY, OFPP_ANY, OFPTT_ALL } from '../openflow/index.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../../bus/clock.ts';
 import { utilizationOf, type Utilization } from './plan.ts';
 import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView } from './reconcile.ts';
 import { parseIntentRequest } from './request.ts';

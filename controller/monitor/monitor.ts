@@ -6,7 +6,7 @@ import type { Controller } from '../controller.ts';
 import type { Discovery } from '../topology/discovery.ts';
 import { graphOf } from '../topology/snapshot.ts';
 import { endpointKey } from '../topology/types.ts';
-import { systemClock, type Cancel, type Clock } from '../clock.ts';
+import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
 import { RateTracker, type PortRate } from './rates.ts';
 import { defaultLevelSettings, validateLevelSettings, type LevelSettings } from './levels.ts';
 import { assess, emptyAssessment, type Assessment, type LevelChange, type LinkLoad } from './assess.ts';

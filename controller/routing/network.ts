@@ -2,7 +2,7 @@
 // together, plus the names people give hosts. The API and run.ts hold one of these.
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../bus/clock.ts';
 import { Discovery, type Capacities } from '../topology/discovery.ts';
 import { hostByIp } from '../topology/hosts.ts';
 import { isIpv4, isMac } from '../packet/index.ts';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
-import { systemClock, type Cancel, type Clock } from '../clock.ts';
+import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
 import type { PacketIn, Port, PortStatus } from '../openflow/index.ts';
 import { OFP_NO_BUFFER, OFPP_CONTROLLER, OFPP_MAX, OFPPC_PORT_DOWN, OFPPR_DELETE, OFPPS_LINK_DOWN } from '../openflow/index.ts';
 import { buildEthernet, buildMeshflowLldp, ETH_TYPE_LLDP, isMulticastMac, LLDP_MULTICAST, parseFrame, type Frame } from '../packet/index.ts';
