@@ -2,21 +2,14 @@
 // request's own fields come back as given, beside what the controller made of them.
 import type { Hop } from '../routing/paths.ts';
 import { intentCookie, INTENT_COOKIE_MASK } from './rules.ts';
-import type { IntentRecord, IntentStatus, PathChange, PolicyName, PriorityName } from './types.ts';
+import type { IntentRecord, IntentStatus, PathChange } from './types.ts';
+import type { IntentRequest } from './request.ts';
 
-export interface IntentView {
+/** The request's own fields as given (its `path`, for explicit intents, comes back as `explicitPath`), then the controller's. */
+export interface IntentView extends Omit<IntentRequest, 'path'> {
   readonly id: string;
-  readonly src: string;
-  readonly dst: string;
-  readonly policy: PolicyName;
-  readonly ipProto?: number;
-  readonly srcPort?: number;
-  readonly dstPort?: number;
-  readonly avoidLinks?: readonly string[];
   /** The switches an explicit intent asked for (its `path` in the request). */
   readonly explicitPath?: readonly string[];
-  readonly priority?: PriorityName;
-  readonly dscp?: number;
   readonly srcIpv4: string;
   readonly dstIpv4: string;
   readonly state: IntentStatus;

@@ -11,10 +11,8 @@ import { parseRegistry } from '../../bridge/registry.ts';
 import { RegistryStore } from '../../bridge/registry-store.ts';
 import { startBroker, type EmbeddedBroker } from '../../bus/broker.ts';
 import { waitFor } from '../support/wait.ts';
+import { P1, P2, P3, costRowBody } from './support/episode.ts';
 
-const P1 = '0000000000000001';
-const P2 = '0000000000000002';
-const P3 = '0000000000000003';
 
 interface FakeController {
   app: FastifyInstance;
@@ -86,15 +84,7 @@ describe('bridge runner (embedded broker, stand-in controller)', function () {
       attachments: { h1: P1, h2: P2, h3: P3 },
     }),
   );
-  const costRow = (u: number) =>
-    controller.publish({
-      kind: 'cost_row',
-      srcPid: P1,
-      costs: [
-        { dstPid: P2, bottleneckUtilization: 0.1, availableBps: 9e7, hops: 2, level: 'ok' },
-        { dstPid: P3, bottleneckUtilization: u, availableBps: (1 - u) * 1e8, hops: 2, level: u >= 0.8 ? 'congested' : 'ok' },
-      ],
-    });
+  const costRow = (u: number) => controller.publish(costRowBody(u));
   const lastWeights = () => {
     const h = weights.at(-1);
     return h?.kind === 'weights' ? h : undefined;

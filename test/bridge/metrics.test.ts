@@ -13,10 +13,8 @@ import { RegistryStore } from '../../bridge/registry-store.ts';
 import { startBroker, type EmbeddedBroker } from '../../bus/broker.ts';
 import { parseProm, typeOf, valueOf, type Sample } from '../api/prom.ts';
 import { waitFor } from '../support/wait.ts';
+import { P1, P2, P3, costRowBody } from './support/episode.ts';
 
-const P1 = '0000000000000001';
-const P2 = '0000000000000002';
-const P3 = '0000000000000003';
 
 describe('bridge metrics (scraped from the bridge REST API)', function () {
   this.timeout(30_000);
@@ -51,15 +49,7 @@ describe('bridge metrics (scraped from the bridge REST API)', function () {
       attachments: { h1: P1, h2: P2, h3: P3 },
     }),
   );
-  const costRow = (u: number) =>
-    publisher.publish({
-      kind: 'cost_row',
-      srcPid: P1,
-      costs: [
-        { dstPid: P2, bottleneckUtilization: 0.1, availableBps: 9e7, hops: 2, level: 'ok' },
-        { dstPid: P3, bottleneckUtilization: u, availableBps: (1 - u) * 1e8, hops: 2, level: u >= 0.8 ? 'congested' : 'ok' },
-      ],
-    });
+  const costRow = (u: number) => publisher.publish(costRowBody(u));
 
   async function scrape(): Promise<{ text: string; samples: Sample[] }> {
     const res = await api.inject({ url: '/metrics' });
