@@ -37,10 +37,13 @@ export const QUICKSTART = {
   workMs: 2,
   /** Congestion between these fractions of the measured duration. */
   congestion: [0.25, 0.85] as const,
-  /** Bridge policy for this lab: drain a congested path almost fully (room cap 1%, floor 0.5%)
-   *  and follow within one cost row (0.1 s smoothing: the bridge smooths per new row, and the controller sends rows only on change or every 3 s), so that fewer than 1% of requests meet the
-   *  congestion and the p99 can show it. The defaults (floor 5%, cap 0.5) are gentler. */
-  policy: { floor: 0.005, congestedRoomCap: 0.01, smoothingMs: 100, deadband: 20 } satisfies Partial<PolicyParams>,
+  /** Bridge policy for this lab: drain a congested path down to the floor (0.5%: one probe in 200
+   *  requests) and follow within one cost row (0.1 s smoothing: the bridge smooths per new row, and
+   *  the controller sends rows only on change or every 3 s), with a deadband small enough that the
+   *  weights reach the floor rather than stopping a deadband above it. Then well under 1% of the
+   *  requests meet the congested queue and the p99 can show it. The defaults (floor 5%, cap 0.5,
+   *  deadband 50) are gentler. */
+  policy: { floor: 0.005, congestedRoomCap: 0.003, smoothingMs: 100, deadband: 3 } satisfies Partial<PolicyParams>,
   /** Background on s1–s2: UDP s1→s2 just under the link rate (full at once, does not back off;
    *  above the link rate it overflows the queue and stalls the whole userspace datapath), and TCP
    *  streams s2→s1, the direction of the responses. */
