@@ -521,6 +521,17 @@ class QuietHtb(object):
         return 'quantum of class' not in str(record.getMessage())
 
 
+def watch_parent(parent):
+    """Stops the network when the process that drives it is gone, even if stdin stays open
+    (a descendant of that process may still hold the other end of the pipe)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            log('driver process %d is gone: stopping' % parent)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
 def main():
     if sys.argv[1:] == ['--sweep']:
         runstate.sweep_stale(log)
@@ -543,6 +554,7 @@ def main():
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, on_signal)
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     try:
         server.serve()
     finally:
