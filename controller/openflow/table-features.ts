@@ -90,6 +90,20 @@ function readTlvIds(r: Reader): { type: number; data: Buffer }[] {
   return out;
 }
 
+type TlvId = { readonly type: number; readonly data: Buffer };
+
+function tlvIdsSize(ids: readonly TlvId[]): number {
+  return ids.reduce((n, id) => n + 4 + id.data.length, 0);
+}
+
+function writeTlvIds(w: Writer, ids: readonly TlvId[]): void {
+  for (const id of ids) {
+    w.u16(id.type);
+    w.u16(4 + id.data.length);
+    w.bytes(id.data);
+  }
+}
+
 function readProp(r: Reader): TableFeatureProp {
   const start = r.pos;
   r.need(4, 'table feature property');
@@ -174,12 +188,12 @@ function propLength(p: TableFeatureProp): number {
   switch (p.type) {
     case 'instructions':
     case 'instructions_miss':
-      return 4 + p.instructionIds.reduce((n, id) => n + 4 + id.data.length, 0);
+      return 4 + tlvIdsSize(p.instructionIds);
     case 'write_actions':
     case 'write_actions_miss':
     case 'apply_actions':
     case 'apply_actions_miss':
-      return 4 + p.actionIds.reduce((n, id) => n + 4 + id.data.length, 0);
+      return 4 + tlvIdsSize(p.actionIds);
     case 'next_tables':
     case 'next_tables_miss':
       return 4 + p.tableIds.length;
@@ -218,21 +232,13 @@ function writeProp(w: Writer, p: TableFeatureProp): void {
   switch (p.type) {
     case 'instructions':
     case 'instructions_miss':
-      for (const id of p.instructionIds) {
-        w.u16(id.type);
-        w.u16(4 + id.data.length);
-        w.bytes(id.data);
-      }
+      writeTlvIds(w, p.instructionIds);
       break;
     case 'write_actions':
     case 'write_actions_miss':
     case 'apply_actions':
     case 'apply_actions_miss':
-      for (const id of p.actionIds) {
-        w.u16(id.type);
-        w.u16(4 + id.data.length);
-        w.bytes(id.data);
-      }
+      writeTlvIds(w, p.actionIds);
       break;
     case 'next_tables':
     case 'next_tables_miss':
