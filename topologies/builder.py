@@ -325,20 +325,26 @@ def become_subreaper():
         log('prctl(PR_SET_CHILD_SUBREAPER) failed; orphaned zombies may linger')
 
 
-def reap_orphans():
-    """Reap zombie orphans that were reparented to us. Only processes in a session led by another
-    process qualify: our own children (Mininet's Popen objects, which wait for themselves) are
-    either in our session or lead their own, and must not have their exit status stolen."""
-    me, my_sid = os.getpid(), os.getsid(0)
+def proc_stats():
+    """(pid, fields after the command name) of every process in /proc/<pid>/stat: fields[0] is
+    the state, [1] the parent, [2] the process group, [3] the session. Processes that exit
+    while being read are skipped."""
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
             continue
         try:
             with open('/proc/%s/stat' % entry) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
+                yield int(entry), f.read().rsplit(')', 1)[1].split()
         except OSError:
             continue
-        pid = int(entry)
+
+
+def reap_orphans():
+    """Reap zombie orphans that were reparented to us. Only processes in a session led by another
+    process qualify: our own children (Mininet's Popen objects, which wait for themselves) are
+    either in our session or lead their own, and must not have their exit status stolen."""
+    me, my_sid = os.getpid(), os.getsid(0)
+    for pid, fields in proc_stats():
         state, ppid, sid = fields[0], int(fields[1]), int(fields[3])
         if state == 'Z' and ppid == me and sid not in (pid, my_sid):
             try:
@@ -401,14 +407,7 @@ def stop_process(proc, sig, grace_s=5.0):
 
 def group_alive(pgid):
     """True while a process of the group is still running (zombies do not count)."""
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
+    for _pid, fields in proc_stats():
         if int(fields[2]) == pgid and fields[0] != 'Z':
             return True
     return False
