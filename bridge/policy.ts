@@ -1,7 +1,7 @@
 // The weight policy: a pure step from (registry, what the network said, now) to the
 // weights each sidecar should use. No clock, no I/O: the runner feeds hints in with
 // `withHint`, calls `computeWeights` and publishes what it returns.
-import { isStale, type CostEntry, type CostRowHint, type Hint, type ServiceWeights } from './hints.ts';
+import { costEntryAt, isStale, type CostEntry, type CostRowHint, type Hint, type ServiceWeights } from './hints.ts';
 import { pidOf, replicasOf, type Registry, type Replica } from './registry.ts';
 
 export const WEIGHT_TOTAL = 1000;
@@ -49,17 +49,14 @@ interface SidecarState {
 export interface PolicyState {
   /** The latest cost row per source attachment point. */
   readonly costs: Readonly<Record<string, CostRowHint>>;
-  /** Links reported down by events, with the event time: a path over one of them is
-   *  unreachable until a cost row newer than the event says otherwise. */
-  readonly downLinks: Readonly<Record<string, number>>;
   readonly sidecars: Readonly<Record<string, SidecarState>>;
 }
 
-export const initialPolicyState: PolicyState = { costs: {}, downLinks: {}, sidecars: {} };
+export const initialPolicyState: PolicyState = { costs: {}, sidecars: {} };
 
 /** Folds one hint into the state; returns the same object when the hint changes nothing.
- *  Of the events only link_down/link_up matter here: congestion onset and clear arrive
- *  as numbers in the next cost row anyway. */
+ *  Only cost rows matter: congestion arrives as numbers in the next row, and a link going
+ *  down makes the controller republish the rows it changes at once (rate limit or not). */
 export function withHint(state: PolicyState, hint: Hint): PolicyState {
   if (hint.kind === 'cost_row') {
     const pid = hint.srcPid.toLowerCase();
@@ -68,15 +65,13 @@ export function withHint(state: PolicyState, hint: Hint): PolicyState {
     if (prev && prev.ts > hint.ts) return state;
     return { ...state, costs: { ...state.costs, [pid]: hint } };
   }
-  if (hint.kind === 'event' && hint.linkId !== undefined) {
-    if (hint.event === 'link_down') return { ...state, downLinks: { ...state.downLinks, [hint.linkId]: hint.ts } };
-    if (hint.event === 'link_up' && state.downLinks[hint.linkId] !== undefined) {
-      const downLinks = { ...state.downLinks };
-      delete downLinks[hint.linkId];
-      return { ...state, downLinks };
-    }
-  }
   return state;
+}
+
+/** A row's entry for one destination (pids compared without case), if it lists it. */
+export function entryFor(row: CostRowHint, dstPid: string): CostEntry | undefined {
+  const i = row.costs.dstPid.findIndex((p) => p.toLowerCase() === dstPid);
+  return i < 0 ? undefined : costEntryAt(row.costs, i);
 }
 
 export interface WeightsResult {
@@ -106,7 +101,7 @@ export function computeWeights(
     let differs = prev === undefined || prev.mode !== mode;
     for (const service of sc.calls) {
       const reps = replicasOf(registry, service);
-      const target = mode === 'fresh' && row && pid ? targetShares(registry, reps, pid, row, state.downLinks, params) : even(reps);
+      const target = mode === 'fresh' && row && pid ? targetShares(registry, reps, pid, row, params) : even(reps);
       const prevShares = prev?.smoothed[service];
       // The average moves once per new cost row, by how much time that row covers; re-runs
       // without a new row (ticks, events, registry edits) only apply reachability changes.
@@ -134,7 +129,7 @@ export function computeWeights(
   return { weights, changed, state: { ...state, sidecars } };
 }
 
-/** How much room a path has, 0..1: full below the knee, falling linearly to none at 100%. */
+/** How much room the best path has, 0..1: full below the knee, falling linearly to none at 100%. */
 export function roomOf(entry: CostEntry, params: PolicyParams): number {
   const u = entry.bottleneckUtilization;
   let room = u <= params.kneeUtilization ? 1 : Math.max(0, (1 - u) / (1 - params.kneeUtilization));
@@ -145,22 +140,16 @@ export function roomOf(entry: CostEntry, params: PolicyParams): number {
 
 type Reach = { kind: 'unreachable' } | { kind: 'room'; room: number };
 
-function reachOf(
-  registry: Registry,
-  rep: Replica,
-  srcPid: string,
-  row: CostRowHint,
-  downLinks: Readonly<Record<string, number>>,
-  params: PolicyParams,
-): Reach {
+function reachOf(registry: Registry, rep: Replica, srcPid: string, row: CostRowHint, params: PolicyParams): Reach {
   const dstPid = pidOf(registry, rep.host);
   // A replica whose host has no known attachment point is judged neutral, not dead:
   // the registry is incomplete, the network has said nothing against it.
   if (dstPid === undefined) return { kind: 'room', room: 1 };
-  const entry = row.costs.find((c) => c.dstPid.toLowerCase() === dstPid);
+  const entry = entryFor(row, dstPid);
   if (!entry) return dstPid === srcPid ? { kind: 'room', room: 1 } : { kind: 'unreachable' };
-  if (entry.level === 'down') return { kind: 'unreachable' };
-  if (entry.path?.some((link) => (downLinks[link] ?? -Infinity) > row.ts)) return { kind: 'unreachable' };
+  if (entry.level === 'down' || entry.paths === 0) return { kind: 'unreachable' };
+  // Flows are spread over the equal-cost paths, but the controller's least-congested intent can
+  // put them on the best one: its room is what the replica can be offered.
   return { kind: 'room', room: roomOf(entry, params) };
 }
 
@@ -169,12 +158,11 @@ function targetShares(
   reps: readonly Replica[],
   srcPid: string,
   row: CostRowHint,
-  downLinks: Readonly<Record<string, number>>,
   params: PolicyParams,
 ): Shares {
   const rooms = new Map<string, number>();
   for (const r of reps) {
-    const reach = reachOf(registry, r, srcPid, row, downLinks, params);
+    const reach = reachOf(registry, r, srcPid, row, params);
     if (reach.kind === 'room') rooms.set(r.id, reach.room);
   }
   // Nothing reachable: the map may be wrong or partitioned; sending nothing anywhere
@@ -340,18 +328,16 @@ export function intentsFor(
           if (wasActive) desired.set(key, spec);
           continue;
         }
-        // A row lists every equal-cost path to a destination, best first. Flows may be hashed onto
-        // any of them, so the one to watch is the most loaded; the others are the alternatives.
-        const paths = row.costs.filter((c) => c.dstPid.toLowerCase() === dstPid && c.level !== 'down');
-        if (paths.length === 0) continue;
-        const congested = (c: CostRowHint['costs'][number]): boolean =>
-          c.level === 'congested' || c.bottleneckUtilization >= params.intentOnsetUtilization;
-        const worst = paths.reduce((a, b) => (b.bottleneckUtilization > a.bottleneckUtilization ? b : a));
-        const onset = congested(worst);
-        const hold = wasActive && (worst.level === 'congested' || worst.bottleneckUtilization >= params.intentClearUtilization);
-        // With several listed paths the row itself says whether one has room; with one, the
-        // network may still know a longer way, so the oracle (or the controller) decides.
-        const alternative = paths.length > 1 ? paths.some((c) => !congested(c)) : hasAlternative(srcPid, dstPid);
+        // Flows may be hashed onto any of the equal-cost paths, so the one to watch is the most
+        // loaded (worst); another path has room when there are several and the best is not congested.
+        const e = entryFor(row, dstPid);
+        if (e === undefined || e.level === 'down' || e.paths === 0) continue;
+        const onset = e.worstLevel === 'congested' || e.worstUtilization >= params.intentOnsetUtilization;
+        const hold = wasActive && (e.worstLevel === 'congested' || e.worstUtilization >= params.intentClearUtilization);
+        const bestCongested = e.level === 'congested' || e.bottleneckUtilization >= params.intentOnsetUtilization;
+        // With one shortest path the row cannot say; the network may still know a longer way,
+        // so the oracle (or the controller) decides.
+        const alternative = e.paths > 1 ? !bestCongested : hasAlternative(srcPid, dstPid);
         if (onset && !wasActive && alternative === false) continue;
         if (onset || hold) desired.set(key, spec);
       }

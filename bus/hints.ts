@@ -9,7 +9,7 @@ import type {
   WeightsSchema,
 } from './schemas/definitions.ts';
 
-export { HINT_KINDS, HINT_VERSION, LEVELS, EVENT_NAMES, WEIGHT_MAX } from './schemas/definitions.ts';
+export { HINT_KINDS, HINT_VERSIONS, COST_FIELDS, LEVELS, EVENT_NAMES, WEIGHT_MAX } from './schemas/definitions.ts';
 export type { HintKind } from './schemas/definitions.ts';
 
 export type LinkStateHint = Static<typeof LinkStateSchema>;
@@ -24,6 +24,50 @@ export type Hint = LinkStateHint | EventHint | CostRowHint | WeightsHint | Sidec
 export type HintOf<K extends Hint['kind']> = Extract<Hint, { kind: K }>;
 export type Level = LinkStateHint['level'];
 export type EventName = EventHint['event'];
+
+/** A cost row's entries as the row carries them: one array per field. */
+export type CostColumns = CostRowHint['costs'];
+/** One destination of a cost row (the controller's CostEntry). */
+export type CostEntry = { readonly [F in keyof CostColumns]: CostColumns[F][number] };
+/** Columns as a reader holds them. */
+type ColumnsView = { readonly [F in keyof CostColumns]: readonly CostColumns[F][number][] };
+
+/** Entries → the columns a cost_row carries. */
+export function costColumns(entries: readonly CostEntry[]): CostColumns {
+  return {
+    dstPid: entries.map((e) => e.dstPid),
+    hops: entries.map((e) => e.hops),
+    paths: entries.map((e) => e.paths),
+    bottleneckUtilization: entries.map((e) => e.bottleneckUtilization),
+    availableBps: entries.map((e) => e.availableBps),
+    worstUtilization: entries.map((e) => e.worstUtilization),
+    worstAvailableBps: entries.map((e) => e.worstAvailableBps),
+    aggregateBps: entries.map((e) => e.aggregateBps),
+    level: entries.map((e) => e.level),
+    worstLevel: entries.map((e) => e.worstLevel),
+  };
+}
+
+/** The i-th entry of a row's columns (parseHint has checked that the columns have equal lengths). */
+export function costEntryAt(c: ColumnsView, i: number): CostEntry {
+  return {
+    dstPid: c.dstPid[i] as string,
+    hops: c.hops[i] as number,
+    paths: c.paths[i] as number,
+    bottleneckUtilization: c.bottleneckUtilization[i] as number,
+    availableBps: c.availableBps[i] as number,
+    worstUtilization: c.worstUtilization[i] as number,
+    worstAvailableBps: c.worstAvailableBps[i] as number,
+    aggregateBps: c.aggregateBps[i] as number,
+    level: c.level[i] as Level,
+    worstLevel: c.worstLevel[i] as Level,
+  };
+}
+
+/** Every entry of a row, in the row's order. */
+export function costEntries(c: ColumnsView): CostEntry[] {
+  return c.dstPid.map((_, i) => costEntryAt(c, i));
+}
 
 /** The fields a publisher stamps; everything else is the caller's. */
 export type EnvelopeField = 'v' | 'ts' | 'seq' | 'ttlMs' | 'source' | 'replayed' | 'originalTs';

@@ -1,7 +1,7 @@
 // parseHint: payload bytes → a typed hint, or a coded error naming the field at fault.
 // Validators are compiled once from the same definitions that produce the shipped schemas.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { HINT_KINDS, HINT_VERSION, SCHEMAS, type HintKind } from './schemas/definitions.ts';
+import { COST_FIELDS, HINT_KINDS, HINT_VERSIONS, SCHEMAS, type HintKind } from './schemas/definitions.ts';
 import type { Hint } from './hints.ts';
 import { parseTopic } from './topics.ts';
 
@@ -9,10 +9,10 @@ export const HINT_ERROR_CODES = [
   'HINT_ERR_TOO_LARGE', // payload over the size limit, refused before parsing
   'HINT_ERR_JSON', // not JSON text
   'HINT_ERR_NOT_OBJECT', // JSON, but not an object
-  'HINT_ERR_VERSION', // `v` missing or a version this code does not speak
+  'HINT_ERR_VERSION', // `v` missing or a version of its kind this code does not speak (cost_row 1 included)
   'HINT_ERR_KIND', // `kind` missing or unknown
   'HINT_ERR_SCHEMA', // fails the JSON Schema of its kind
-  'HINT_ERR_MISMATCH', // valid fields that contradict each other (linkId vs endpoints)
+  'HINT_ERR_MISMATCH', // valid fields that contradict each other (linkId vs endpoints, cost columns of unequal length)
   'HINT_ERR_TOPIC', // a valid hint on a topic that is not its own
 ] as const;
 export type HintErrorCode = (typeof HINT_ERROR_CODES)[number];
@@ -28,6 +28,8 @@ export type ParseResult = { readonly ok: true; readonly hint: Hint } | { readonl
 
 /** Hints are small; anything near this size is a bug or an attack. */
 export const MAX_HINT_BYTES = 256 * 1024;
+
+const SPOKEN_VERSIONS: ReadonlySet<unknown> = new Set(Object.values(HINT_VERSIONS));
 
 const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
 const validators = new Map<HintKind, ValidateFunction>(
@@ -62,19 +64,34 @@ export function validateHint(value: unknown): ParseResult {
     return fail('HINT_ERR_NOT_OBJECT', '', `expected an object, got ${Array.isArray(value) ? 'array' : typeof value}`);
   }
   const record = value as Record<string, unknown>;
-  if (record['v'] !== HINT_VERSION) {
-    return fail('HINT_ERR_VERSION', '/v', `/v: unsupported version ${JSON.stringify(record['v'])}, expected ${HINT_VERSION}`);
+  const v = record['v'];
+  if (!SPOKEN_VERSIONS.has(v)) {
+    return fail('HINT_ERR_VERSION', '/v', `/v: unsupported version ${JSON.stringify(v)}, expected one of ${[...SPOKEN_VERSIONS].join(', ')}`);
   }
   const kind = record['kind'];
   const validate = typeof kind === 'string' ? validators.get(kind as HintKind) : undefined;
   if (validate === undefined) {
     return fail('HINT_ERR_KIND', '/kind', `/kind: unknown kind ${JSON.stringify(kind)}, expected one of ${HINT_KINDS.join(', ')}`);
   }
+  const expected = HINT_VERSIONS[kind as HintKind];
+  if (v !== expected) {
+    // Retired versions are refused, not converted: a reader never acts on figures it would misread.
+    const why = kind === 'cost_row' && v === 1 ? ' (version 1 rows listed every path per destination; version 2 carries one entry per destination)' : '';
+    return fail('HINT_ERR_VERSION', '/v', `/v: ${kind} version ${JSON.stringify(v)} is not spoken here, expected ${expected}${why}`);
+  }
   if (!validate(value)) {
     const first = validate.errors?.[0];
     return first === undefined ? fail('HINT_ERR_SCHEMA', '', 'invalid') : schemaError(first);
   }
   const hint = value as Hint;
+  if (hint.kind === 'cost_row') {
+    // JSON Schema cannot say that arrays have equal lengths: every column has one element per destination.
+    const n = hint.costs.dstPid.length;
+    const short = COST_FIELDS.find((f) => hint.costs[f].length !== n);
+    if (short !== undefined) {
+      return fail('HINT_ERR_MISMATCH', `/costs/${short}`, `/costs/${short}: ${hint.costs[short].length} elements for ${n} destinations`);
+    }
+  }
   if (hint.kind === 'link_state') {
     const expected = `${hint.src.dpid}:${hint.src.port}-${hint.dst.dpid}:${hint.dst.port}`;
     if (hint.linkId !== expected) {

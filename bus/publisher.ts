@@ -2,7 +2,7 @@
 // ttlMs, source), checks the result against the schema, and picks topic and retain per kind.
 import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from './clock.ts';
-import { DEFAULT_TTL_MS, HINT_VERSION, type Hint, type HintBody } from './hints.ts';
+import { DEFAULT_TTL_MS, HINT_VERSIONS, type Hint, type HintBody } from './hints.ts';
 import { InvalidHintError, validateHint, type HintError } from './parse.ts';
 import { routeOf } from './topics.ts';
 
@@ -65,7 +65,7 @@ export class HintPublisher {
     const ts = Math.max(this.lastTs, Math.floor(this.clock.now()));
     this.lastTs = ts;
     const envelope = {
-      v: HINT_VERSION,
+      v: HINT_VERSIONS[body.kind],
       ts,
       seq: ++this.lastSeq,
       ttlMs: options.ttlMs ?? this.ttl[body.kind],

@@ -7,6 +7,9 @@ import { loadTopology } from '../topologies/topology.ts';
 import { createLogger } from './logger.ts';
 import { intOption } from './options.ts';
 import { requireTokenInProduction } from '../controller/api/auth.ts';
+import { DEFAULT_ADMISSION } from '../controller/admission.ts';
+import { DEFAULT_TABLE_MISS } from '../controller/table-miss.ts';
+import { EXIT } from './failures.ts';
 
 export interface ControllerFlags {
   readonly ofHost: string;
@@ -23,7 +26,27 @@ export interface ControllerFlags {
   readonly topology?: string;
   readonly apiToken?: string;
   readonly production: boolean;
+  readonly packetInRate: number;
+  readonly packetInBurst: number;
+  readonly packetInMeter: number;
 }
+
+/** A flag whose value is a number but not a usable one, with the flag named. */
+class FlagError extends Error {
+  readonly exitCode = EXIT.usage;
+}
+
+/** What a number-shaped flag cannot say alone: a burst that would refuse every packet-in. */
+export function checkPacketInFlags(o: Pick<ControllerFlags, 'packetInRate' | 'packetInBurst'>): void {
+  if (o.packetInRate > 0 && o.packetInBurst < 1) {
+    throw new FlagError(
+      `--packet-in-burst must be at least 1 while --packet-in-rate limits packet-ins (rate ${o.packetInRate}/s, burst ${o.packetInBurst}): raise the burst, or set --packet-in-rate 0 to admit every packet-in.`,
+    );
+  }
+}
+
+/** SIGTERM ends the controller within 2 s at any load: the orderly stop gets most of it. */
+const STOP_DEADLINE_MS = 1500;
 
 export function addControllerOptions(cmd: Command): Command {
   return cmd
@@ -40,6 +63,9 @@ export function addControllerOptions(cmd: Command): Command {
     .option('--redis-url <url>', 'record events in a Redis stream instead (redis://host:port[?key=stream])')
     .option('--topology <name|file>', 'topology file: link capacities and host names')
     .option('--api-token <token>', 'bearer token that POST, PUT, PATCH and DELETE under /api/v1/ must carry; none: the API is open')
+    .option('--packet-in-rate <n>', 'packet-ins admitted per second per switch; the excess is dropped and counted (0: no limit)', intOption, DEFAULT_ADMISSION.rate)
+    .option('--packet-in-burst <n>', 'packet-ins a switch may send at once above --packet-in-rate', intOption, DEFAULT_ADMISSION.burst)
+    .option('--packet-in-meter <n>', "packets per second a switch's table-miss entry lets through to the controller, by an OpenFlow meter where the switch has one (0: no meter)", intOption, DEFAULT_TABLE_MISS.meterRate)
     .option('--production', 'refuse to start without --api-token (NODE_ENV=production does the same)', false);
 }
 
@@ -54,6 +80,7 @@ export function register(program: Command): void {
 export async function startControllerCommand(o: ControllerFlags): Promise<void> {
   // Before the embedded broker opens a port (runController checks again, for embedded use).
   requireTokenInProduction('the controller', o);
+  checkPacketInFlags(o);
   const logger = createLogger('controller');
   const stops: (() => Promise<void>)[] = [];
   let mqttUrl = o.mqttUrl;
@@ -76,12 +103,21 @@ export async function startControllerCommand(o: ControllerFlags): Promise<void> 
     eventLog: o.redisUrl ?? o.eventLog,
     ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }),
     production: o.production,
+    admission: { rate: o.packetInRate, burst: o.packetInBurst },
+    // One second's worth of burst: a switch that was quiet may send that many at once.
+    tableMiss: { meterRate: o.packetInMeter, meterBurst: o.packetInMeter },
     ...topo,
     logger,
   });
   stops.unshift(() => running.stop());
   logger.info({ ofPort: running.ofPort, api: running.apiUrl, mqtt: mqttUrl }, 'meshflow controller running (Ctrl-C stops it)');
   const stop = (): void => {
+    // An orderly stop has this long; a part that hangs (a peer that never closes, a broker that
+    // never acknowledges) must not keep a signalled controller alive.
+    setTimeout(() => {
+      logger.warn({ afterMs: STOP_DEADLINE_MS }, 'stop took too long: exiting anyway');
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     (async () => {
       for (const s of stops) await s();
     })().then(

@@ -1,6 +1,6 @@
 // `meshflow hints`: watch the bus live, one line per hint.
 import type { Command } from 'commander';
-import type { Hint } from '../bus/hints.ts';
+import { costEntries, type Hint } from '../bus/hints.ts';
 import { subscribeHints, type HintMeta } from '../bus/subscriber.ts';
 import { ALL_HINTS } from '../bus/topics.ts';
 import { DEFAULT_MQTT_URL } from './replay.ts';
@@ -55,7 +55,10 @@ function summary(hint: Hint): string {
         .filter((x) => x !== undefined)
         .join(' ');
     case 'cost_row':
-      return `${hint.srcPid} -> ${hint.costs.map((c) => `${c.dstPid}:${c.level}/${pct(c.bottleneckUtilization)}/${c.hops}h`).join(' ')}`;
+      // best/worst utilization, hops, and the equal-cost path count
+      return `${hint.srcPid} -> ${costEntries(hint.costs)
+        .map((c) => `${c.dstPid}:${c.worstLevel}/${pct(c.bottleneckUtilization)}-${pct(c.worstUtilization)}/${c.hops}h×${c.paths}`)
+        .join(' ')}`;
     case 'weights':
       return `${hint.sidecarId} ${Object.entries(hint.services)
         .map(([svc, reps]) => `${svc}{${Object.entries(reps).map(([r, w]) => `${r}=${w}`).join(',')}}`)

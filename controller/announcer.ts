@@ -3,13 +3,14 @@
 import type { Logger } from 'pino';
 import type { HintPublisher } from '../bus/publisher.ts';
 import type { EventLog } from '../bus/eventlog/index.ts';
-import type { Hint, HintBody } from '../bus/hints.ts';
+import { costColumns, type Hint, type HintBody } from '../bus/hints.ts';
 import type { Controller } from './controller.ts';
 import type { Discovery } from './topology/discovery.ts';
 import type { Link, LinkDownReason } from './topology/types.ts';
 import type { Monitor } from './monitor/monitor.ts';
 import type { Assessment, LevelChange, LinkLoad } from './monitor/assess.ts';
-import { materiallyChanged, type CostEntry } from './monitor/costmap.ts';
+import type { CostMapChange } from './monitor/costmap.ts';
+import { RowGate, type RowGateOptions } from './monitor/rowgate.ts';
 import type { StreamHub } from './api/stream.ts';
 import type { ControllerMetrics } from './api/metrics.ts';
 import type { SwitchSession } from './session.ts';
@@ -22,10 +23,12 @@ export interface AnnouncerOptions {
   readonly hub?: StreamHub;
   readonly metrics?: ControllerMetrics;
   readonly eventLog?: EventLog;
-  /** A link state or cost row is sent again at least this often, so it never goes stale while true. */
+  /** A link state is sent again at least this often, so it never goes stale while true (cost rows: costRows.refreshMs). */
   readonly refreshMs?: number;
-  /** A change in utilization smaller than this is not worth a new link state. */
+  /** A change in utilization smaller than this is not worth a new link state or cost row. */
   readonly utilizationDelta?: number;
+  /** Cost rows: the per-row rate limit and refresh (see RowGate). */
+  readonly costRows?: Omit<RowGateOptions, 'delta'>;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -37,7 +40,7 @@ interface Sent<T> {
 
 export class Announcer {
   private readonly links = new Map<string, Sent<LinkLoad>>();
-  private readonly rows = new Map<string, Sent<CostEntry[]>>();
+  private readonly rows: RowGate;
   private readonly refreshMs: number;
   private readonly delta: number;
   private readonly clock: Clock;
@@ -54,6 +57,7 @@ export class Announcer {
     this.log = opts.logger;
     this.refreshMs = opts.refreshMs ?? 3000;
     this.delta = opts.utilizationDelta ?? 0.05;
+    this.rows = new RowGate({ delta: this.delta, ...opts.costRows });
   }
 
   start(): void {
@@ -63,6 +67,7 @@ export class Announcer {
     };
     on(this.monitor, 'assessed', (a: Assessment) => this.onAssessed(a));
     on(this.monitor, 'level_change', (c: LevelChange) => this.onLevelChange(c));
+    on(this.monitor, 'costs', (c: CostMapChange) => this.onCosts(c));
     // Details carry what a dashboard needs to draw the change without asking the API.
     on(this.discovery, 'link_up', (l: Link) => this.event({ kind: 'event', event: 'link_up', linkId: l.id, detail: { link: linkView(l) } }));
     on(this.discovery, 'link_down', (l: Link, reason: LinkDownReason) =>
@@ -119,11 +124,24 @@ export class Announcer {
         level: load.level,
       });
     }
-    for (const [srcPid, costs] of this.monitor.costRows()) {
-      const prev = this.rows.get(srcPid);
-      if (prev && !materiallyChanged(prev.value, costs) && now - prev.at < this.refreshMs) continue;
-      this.rows.set(srcPid, { value: costs, at: now });
-      this.send({ kind: 'cost_row', srcPid, costs });
+    // Rows held back by the rate limit, and rows due for their refresh.
+    this.sendRows(this.rows.due(now, (pid) => this.monitor.costMap.row(pid)));
+  }
+
+  private onCosts(change: CostMapChange): void {
+    const map = this.monitor.costMap;
+    if (change.structural.size > 0) this.rows.keepOnly(map.pids());
+    this.sendRows(this.rows.changed(change, (pid) => map.row(pid), this.clock.now()));
+  }
+
+  private sendRows(pids: Iterable<string>): void {
+    const map = this.monitor.costMap;
+    const now = this.clock.now();
+    for (const srcPid of pids) {
+      const row = map.row(srcPid);
+      if (row === undefined) continue;
+      this.rows.sent(srcPid, row, now);
+      this.send({ kind: 'cost_row', srcPid, costs: costColumns(row) });
     }
   }
 

@@ -22,6 +22,8 @@ export class Controller extends EventEmitter<ControllerEvents> {
   readonly switches = new Map<string, SwitchSession>();
   readonly counters = { connections: 0, malformed: 0, rejected: 0 };
   private readonly connecting = new Set<SwitchSession>();
+  /** Every accepted socket until it closes, so that shutdown can drop them all at once. */
+  private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private readonly log: Logger | undefined;
 
@@ -44,14 +46,27 @@ export class Controller extends EventEmitter<ControllerEvents> {
     });
   }
 
+  /**
+   * Stops reading from every switch and accepting new ones: the first step of a shutdown, so that a
+   * packet-in storm stops costing CPU while the rest of the process winds down.
+   */
+  pause(): void {
+    if (this.server.listening) this.server.close();
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  /** Drops every switch connection at once (no goodbye that waits for peers) and stops listening. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of [...this.connecting, ...this.switches.values()]) s.close('controller shutting down');
+    const closed = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    for (const s of [...this.connecting, ...this.switches.values()]) s.destroy('controller shutting down');
+    for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
   private accept(socket: Socket): void {
     this.counters.connections++;
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const session = new SwitchSession(socket, this.opts);
     this.connecting.add(session);
     session.on('protocol_error', (err) => {

@@ -20,6 +20,8 @@ import { subscribeHints } from '../bus/subscriber.ts';
 import { patterns } from '../bus/topics.ts';
 import { openEventLog, type EventLog } from '../bus/eventlog/index.ts';
 import { requireTokenInProduction } from './api/auth.ts';
+import { PacketInAdmission, type AdmissionSettings } from './admission.ts';
+import { DEFAULT_TABLE_MISS, tableMiss, type TableMissSettings } from './table-miss.ts';
 
 export interface RunOptions {
   readonly ofHost?: string;
@@ -52,6 +54,10 @@ export interface RunOptions {
   readonly production?: boolean;
   /** When intents move: margin, minimum interval, rule priority. */
   readonly intents?: Partial<IntentSettings>;
+  /** Packet-ins admitted per switch: sustained rate per second (0: every one) and burst (default 2,000/s, 4,000). */
+  readonly admission?: Partial<AdmissionSettings>;
+  /** The meter on each switch's table-miss entry, where the switch has meters (default 1,000/s; rate 0: none). */
+  readonly tableMiss?: Partial<TableMissSettings>;
 }
 
 export interface RunningController {
@@ -65,6 +71,8 @@ export interface RunningController {
   readonly monitor: Monitor;
   /** Intents: path policies and priority marks per class of traffic, kept true as the network changes. */
   readonly intents: IntentService;
+  /** The per-switch token buckets that packet-ins pass before they are decoded. */
+  readonly admission: PacketInAdmission;
   readonly publisher: HintPublisher;
   readonly ofPort: number;
   readonly apiUrl: string;
@@ -78,12 +86,26 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
   // Before anything opens a port: a production controller never runs with a writable, open API.
   requireTokenInProduction('the controller', opts);
   const cleanups: (() => unknown)[] = [];
+  let pause: (() => void) | undefined;
   const stopAll = async (): Promise<void> => {
+    // Switches are no longer read first, so that a packet-in storm stops costing CPU while the
+    // rest winds down; their connections are dropped last (controller.close).
+    pause?.();
     for (const f of cleanups.splice(0).reverse()) await f();
   };
   try {
     const log = opts.logger;
-    const controller = new Controller({ host: opts.ofHost, port: opts.ofPort, echoIntervalMs: opts.echoIntervalMs, logger: log });
+    const admission = new PacketInAdmission(opts.admission);
+    const missSettings: TableMissSettings = { ...DEFAULT_TABLE_MISS, ...opts.tableMiss };
+    const controller = new Controller({
+      host: opts.ofHost,
+      port: opts.ofPort,
+      echoIntervalMs: opts.echoIntervalMs,
+      logger: log,
+      admission,
+      tableMiss: (meters) => tableMiss(meters, missSettings),
+    });
+    pause = () => controller.pause();
     cleanups.push(() => controller.close());
     let bus: MqttClient | undefined;
     // The publisher exists before the connection so that the last will is stamped in its sequence.
@@ -114,7 +136,11 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     });
     const monitor = new Monitor(controller, network.discovery, { pollIntervalMs: opts.pollIntervalMs, levels: opts.levels, logger: log });
     const hub = new StreamHub();
-    const metrics = new ControllerMetrics(controller, { hub });
+    const metrics = new ControllerMetrics(controller, { hub, admission });
+    // A gone switch's bucket and series go with it (a reconnect starts with a full bucket).
+    const forget = (s: { readonly dpid: string }): void => admission.forget(s.dpid);
+    controller.on('switch_down', forget);
+    cleanups.push(() => controller.off('switch_down', forget));
     cleanups.push(() => metrics.close());
     if (bus) {
       // What the mesh says on the bus (sidecar weights and status) reaches stream clients too.
@@ -151,6 +177,7 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
       network,
       monitor,
       intents,
+      admission,
       publisher,
       ofPort,
       apiUrl,

@@ -8,10 +8,22 @@ function StringEnum<const T extends readonly string[]>(values: T, description?: 
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) });
 }
 
-export const HINT_VERSION = 1 as const;
-
 export const HINT_KINDS = ['link_state', 'event', 'cost_row', 'weights', 'sidecar_status', 'controller_status'] as const;
 export type HintKind = (typeof HINT_KINDS)[number];
+
+/**
+ * The schema version of each kind (`v` in the envelope). A kind's version moves when its shape
+ * changes in a way an older reader would misread; the others stay. cost_row 2: one entry per
+ * destination with the best and worst path's figures, by column, and no path lists.
+ */
+export const HINT_VERSIONS = {
+  link_state: 1,
+  event: 1,
+  cost_row: 2,
+  weights: 1,
+  sidecar_status: 1,
+  controller_status: 1,
+} as const satisfies Record<HintKind, number>;
 
 // Identifiers that become one MQTT topic level must not contain a level separator or a wildcard.
 const TOPIC_LEVEL_PATTERN = '^[^/+#\\u0000]+$';
@@ -38,7 +50,7 @@ const NonNegative = (description?: string) =>
 // Fields every hint carries. `replayed`/`originalTs` appear only on hints re-published by replay.
 function envelope<K extends HintKind>(kind: K) {
   return {
-    v: Type.Literal(HINT_VERSION),
+    v: Type.Literal(HINT_VERSIONS[kind] as (typeof HINT_VERSIONS)[K]),
     kind: Type.Literal(kind),
     ts: Type.Integer({ minimum: 0, description: 'ms since the epoch, when the publisher stamped it' }),
     seq: Type.Integer({ minimum: 0, description: 'per publisher, strictly increasing' }),
@@ -102,25 +114,45 @@ export const EventSchema = Type.Object(
   },
 );
 
-const CostEntry = Type.Object(
+// The fields of one destination's entry (the controller's CostEntry), in the order rows list them.
+export const COST_FIELDS = [
+  'dstPid',
+  'hops',
+  'paths',
+  'bottleneckUtilization',
+  'availableBps',
+  'worstUtilization',
+  'worstAvailableBps',
+  'aggregateBps',
+  'level',
+  'worstLevel',
+] as const;
+
+// Stored by column: entry i is the i-th element of every array. Field names spelled once per row
+// rather than per entry keep a 127-entry row (a fat-tree with k=16) near 11 KiB instead of 28.
+const CostColumns = Type.Object(
   {
-    dstPid: topicLevel('destination attachment point (ALTO PID)'),
-    bottleneckUtilization: NonNegative(),
-    availableBps: NonNegative(),
-    hops: Type.Integer({ minimum: 0 }),
-    level: Level,
-    path: Type.Optional(Type.Array(LinkId)),
+    dstPid: Type.Array(topicLevel('destination attachment point (ALTO PID)')),
+    hops: Type.Array(Type.Integer({ minimum: 0 }), { description: 'hops of the shortest paths (0: unreachable)' }),
+    paths: Type.Array(Type.Integer({ minimum: 0 }), { description: 'how many equal-cost shortest paths (0: unreachable)' }),
+    bottleneckUtilization: Type.Array(NonNegative(), { description: "the best path's bottleneck utilization (min over paths of the max)" }),
+    availableBps: Type.Array(NonNegative(), { description: "the best path's room, bit/s (max over paths of the min)" }),
+    worstUtilization: Type.Array(NonNegative(), { description: "the most loaded path's bottleneck utilization (max over paths of the max)" }),
+    worstAvailableBps: Type.Array(NonNegative(), { description: "the most loaded path's room, bit/s (min over paths of the min)" }),
+    aggregateBps: Type.Array(NonNegative(), { description: 'room of the equal-cost set: the smallest total room of any hop layer, bit/s' }),
+    level: Type.Array(Level, { description: "the best path's level ('down': unreachable)" }),
+    worstLevel: Type.Array(Level, { description: "the most loaded path's level" }),
   },
-  strict,
+  { ...strict, description: 'one entry per destination, by column: every array has one element per dstPid' },
 );
 
 export const CostRowSchema = Type.Object(
   {
     ...envelope('cost_row'),
     srcPid: topicLevel('source attachment point (ALTO PID)'),
-    costs: Type.Array(CostEntry),
+    costs: CostColumns,
   },
-  { ...strict, title: 'meshflow cost_row hint', $id: 'urn:meshflow:hint:v1:cost_row' },
+  { ...strict, title: 'meshflow cost_row hint', $id: 'urn:meshflow:hint:v2:cost_row' },
 );
 
 export const WEIGHT_MAX = 1000;

@@ -8,6 +8,7 @@ import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
 import type { Level } from '../monitor/levels.ts';
 import type { StreamHub } from './stream.ts';
+import type { AdmissionCounters } from '../admission.ts';
 
 /** Numeric encoding of a level for the link level gauge: higher is worse, and down is worst. */
 export const LEVEL_VALUE: Readonly<Record<Level, number>> = { ok: 0, warning: 1, congested: 2, down: 3 };
@@ -17,6 +18,8 @@ export interface ControllerMetricsOptions {
   readonly hub?: StreamHub;
   /** process_* and nodejs_* metrics (CPU, memory, event loop lag); on by default. */
   readonly processMetrics?: boolean;
+  /** Packet-ins admitted and dropped by the per-switch admission. */
+  readonly admission?: { readonly counters: AdmissionCounters };
 }
 
 type SessionTally = { rx: number; tx: number; packetIns: number; flowMods: number; switchErrors: number };
@@ -78,6 +81,22 @@ export class ControllerMetrics {
       } });
       totalOf('meshflow_stream_messages_total', 'Messages published on /api/v1/stream', () => hub.stats.published);
       totalOf('meshflow_stream_clients_dropped_total', 'Stream clients dropped for reading too slowly', () => hub.stats.dropped);
+    }
+    const admission = opts.admission;
+    if (admission) {
+      totalOf('meshflow_admission_admitted_total', 'PACKET_IN messages admitted, over every switch', () => admission.counters.admitted);
+      totalOf('meshflow_admission_dropped_total', 'PACKET_IN messages dropped over the per-switch rate, over every switch (gone ones included)', () => admission.counters.dropped);
+      new Counter({
+        name: 'meshflow_packet_ins_dropped_total',
+        help: 'PACKET_IN messages dropped over the per-switch rate, per switch; a gone switch loses its series',
+        labelNames: ['dpid'],
+        registers,
+        collect() {
+          // Rebuilt per scrape from the switches admission still knows, so gone ones leave no series.
+          this.reset();
+          for (const [dpid, c] of admission.counters.perSwitch) this.inc({ dpid }, c.dropped);
+        },
+      });
     }
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 

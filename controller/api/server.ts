@@ -19,6 +19,9 @@ import { installAuth } from './auth.ts';
 import { installErrorHandlers, type ErrorLog } from './errors.ts';
 import { intentRoutes } from './intents.ts';
 import type { IntentService } from '../intents/service.ts';
+import { costRoutes } from './costs.ts';
+import type { CostMapView } from '../monitor/costmap.ts';
+import { altoRoutes } from './alto/routes.ts';
 
 export interface BuildOptions {
   /** The live stream's hub; one is made when not given (then reachable only through the controller's events). */
@@ -34,6 +37,8 @@ export interface BuildOptions {
   readonly events?: EventSource;
   /** Intents: /intents exists only with it. */
   readonly intents?: IntentService;
+  /** The cost map (default: the monitor's): /costs exists only with it, and /alto with it and the network (for the hosts). */
+  readonly costMap?: CostMapView;
   /** Bearer token required on mutating /api/v1/ requests (auth.ts); none: the API is open. */
   readonly apiToken?: string;
   /** Where unexpected errors (answered 500 without details) are logged. */
@@ -96,6 +101,10 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
     if (opts.monitor) congestionRoutes(app, opts.monitor);
     if (opts.events) eventRoutes(app, opts.events);
     if (opts.intents) intentRoutes(app, opts.intents);
+    const costMap = opts.costMap ?? opts.monitor?.costMap;
+    if (costMap) costRoutes(app, costMap);
+    const network = opts.network;
+    if (costMap && network) altoRoutes(app, { costMap, hosts: () => network.discovery.hosts.values() });
   });
   return root;
 }

@@ -6,7 +6,8 @@ import type { HostTable } from '../topology/hosts.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
 import { endOf, loadOf, planIntent, type Utilization } from './plan.ts';
 import { deleteByCookie } from '../routing/ofmsg.ts';
-import { installPrograms, intentCookie, INTENT_COOKIE_MASK, reverseClass, switchesOf } from './rules.ts';
+import { installPrograms, reverseClass, switchesOf } from './rules.ts';
+import { intentCookie, INTENT_COOKIE_MASK } from '../cookies.ts';
 import type { IntentPath, IntentRecord, IntentSettings, IntentSpec, IntentsState, MoveReason, PathChange, TrafficClass } from './types.ts';
 
 export interface NetworkView {

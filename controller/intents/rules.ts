@@ -1,26 +1,11 @@
-// The OpenFlow rules of one intent, built as plain messages. Cookies say whose a rule is:
-//   top byte 0xf2 (intents; forwarding uses 0xf1) | 32 bits intent number | 24 bits path version.
-// Each install uses a fresh version, so the rules of the path left behind are deleted exactly (an
-// add with the same match takes the new cookie in place); removing the intent deletes every version.
+// The OpenFlow rules of one intent, built as plain messages. Their cookies (intentCookie, one per
+// path version) come from controller/cookies.ts, where every part's cookie tag is.
 import type { Action, Match } from '../openflow/index.ts';
 import { ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../packet/index.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
 import { addFlow } from '../routing/ofmsg.ts';
 import type { Hop } from '../routing/paths.ts';
 import type { IntentPath, IntentSpec, TrafficClass } from './types.ts';
-
-export const INTENT_COOKIE_TAG = 0xf2n << 56n;
-/** Tag and intent number: every version of one intent's rules. */
-export const INTENT_COOKIE_MASK = 0xffff_ffff_ff00_0000n;
-const VERSION_BITS = 0xff_ffffn;
-
-export function intentCookie(num: number, version = 0): bigint {
-  return INTENT_COOKIE_TAG | (BigInt(num) << 24n) | (BigInt(version) & VERSION_BITS);
-}
-
-export function isIntentCookie(cookie: bigint): boolean {
-  return (cookie & (0xffn << 56n)) === INTENT_COOKIE_TAG;
-}
 
 /** The class as seen coming back: addresses and ports swapped. */
 export function reverseClass(t: TrafficClass): TrafficClass {

@@ -1,20 +1,23 @@
 // The intents service: holds the intents, feeds requests, topology events and monitor assessments
-// to the pure steps (reconcile.ts), and carries out the programs they return, one step at a time,
-// each switch's messages to their barrier. Path changes go to whoever announces them.
+// to the pure steps (reconcile.ts), and carries out the programs they return through the switches'
+// programmers, in waves (routing/programs.ts). Path changes go to whoever announces them, once their
+// rules are in place.
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { Network } from '../routing/network.ts';
 import type { Monitor } from '../monitor/monitor.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
-import { runPrograms } from '../routing/programs.ts';
+import { PlanTracker, runPrograms } from '../routing/programs.ts';
 import type { TopologyEvent } from '../topology/types.ts';
 import { graphOf } from '../topology/snapshot.ts';
+import type { SwitchGraph } from '../topology/graph.ts';
 import { OFPG_ANY, OFPP_ANY, OFPTT_ALL } from '../openflow/index.ts';
 import { systemClock, type Clock } from '../../bus/clock.ts';
 import { utilizationOf, type Utilization } from './plan.ts';
 import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView } from './reconcile.ts';
 import { parseIntentRequest } from './request.ts';
-import { classMatch, intentCookie, reverseClass } from './rules.ts';
+import { classMatch, reverseClass } from './rules.ts';
+import { intentCookie } from '../cookies.ts';
 import { ownRate, ownUtilization, type ByteSample } from './own-load.ts';
 import { defaultIntentSettings, initialIntentsState, type IntentRecord, type IntentSettings, type IntentsState, type PathChange } from './types.ts';
 
@@ -34,7 +37,7 @@ export class IntentService {
   readonly settings: IntentSettings;
   readonly counters = { steps: 0, programsFailed: 0, moves: 0 };
   private current: IntentsState = initialIntentsState;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly plans = new PlanTracker();
   private readonly samples = new Map<string, ByteSample>();
   private readonly own = new Map<string, Utilization>();
   private readonly clock: Clock;
@@ -109,17 +112,34 @@ export class IntentService {
 
   /** Resolves once every program made so far has been carried out. */
   settled(): Promise<void> {
-    return this.queue;
+    return this.plans.settled();
   }
 
-  /** Checks every intent against the network as it is now. */
+  /** Checks every intent against the network as it is now; with no intent, costs nothing. */
   reconcileNow(): void {
+    if (this.current.records.size === 0) return;
     this.run(reconcile(this.current, this.view(), this.clock.now(), this.settings));
   }
 
+  /**
+   * The network as intents plan on it. The switch graph and the loads are built on first use, at
+   * most once per view, and a view lives for one event: a step that needs neither builds neither.
+   */
   private view(): NetworkView {
-    const snap = this.network.discovery.snapshot();
-    return { graph: graphOf(snap), hosts: snap.hosts, loads: utilizationOf(this.monitor?.loads() ?? []), own: this.own };
+    const discovery = this.network.discovery;
+    const monitor = this.monitor;
+    let graph: SwitchGraph | undefined;
+    let loads: Utilization | undefined;
+    return {
+      get graph(): SwitchGraph {
+        return (graph ??= graphOf(discovery.snapshot()));
+      },
+      hosts: discovery.hosts,
+      get loads(): Utilization {
+        return (loads ??= utilizationOf(monitor?.loads() ?? []));
+      },
+      own: this.own,
+    };
   }
 
   private run(step: IntentStep): void {
@@ -129,7 +149,9 @@ export class IntentService {
     this.counters.moves += step.changes.length;
     const programs = step.programs;
     const changes = step.changes;
-    this.queue = this.queue.then(async () => {
+    // Not queued behind earlier steps: each switch's programmer keeps the order of submission, and
+    // every path version has cookies of its own.
+    const carried = (async () => {
       await this.execute(programs);
       for (const c of changes) {
         try {
@@ -138,7 +160,8 @@ export class IntentService {
           this.log?.warn({ err: (err as Error).message }, 'path change listener failed');
         }
       }
-    });
+    })();
+    this.plans.track(carried, (err) => this.log?.error({ err }, 'intent step failed'));
   }
 
   private async execute(programs: readonly SwitchProgram[]): Promise<void> {

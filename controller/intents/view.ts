@@ -1,7 +1,7 @@
 // Intents as the outside sees them: the API's JSON and the detail of path_change events. The
 // request's own fields come back as given, beside what the controller made of them.
 import type { Hop } from '../routing/paths.ts';
-import { intentCookie, INTENT_COOKIE_MASK } from './rules.ts';
+import { intentCookie, INTENT_COOKIE_MASK } from '../cookies.ts';
 import type { IntentRecord, IntentStatus, PathChange } from './types.ts';
 import type { IntentRequest } from './request.ts';
 

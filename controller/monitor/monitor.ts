@@ -1,21 +1,28 @@
 // The monitor: polls port statistics of every switch, turns them into per-direction link load and
-// congestion levels, and computes the cost map. It publishes nothing itself; it emits what it found.
+// congestion levels, and keeps the cost map. It publishes nothing itself; it emits what it found.
+// The cost map's structure is rebuilt when links or attachment points change (once per burst of
+// topology events), its figures after each poll, only where a link's load moved.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { Discovery } from '../topology/discovery.ts';
-import { graphOf } from '../topology/snapshot.ts';
-import { endpointKey } from '../topology/types.ts';
+import { endpointKey, type Endpoint, type Host, type Link } from '../topology/types.ts';
 import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
 import { RateTracker, type PortRate } from './rates.ts';
 import { defaultLevelSettings, validateLevelSettings, type LevelSettings } from './levels.ts';
 import { assess, emptyAssessment, type Assessment, type LevelChange, type LinkLoad } from './assess.ts';
-import { costRow, type CostEntry } from './costmap.ts';
+import { CostMap, type CostMapChange, type CostMapView } from './costmap.ts';
 
 export interface MonitorOptions {
   /** Port statistics period (ms), 100 at the least. */
   readonly pollIntervalMs?: number;
   readonly levels?: Partial<LevelSettings>;
+  /**
+   * Links coming up and attachment points changing are gathered for this long (ms) into one cost
+   * map rebuild: discovery brings them in thousands at data-center scale. Default 250, or twice
+   * the last rebuild's time if that is longer. Links going down rebuild at once.
+   */
+  readonly costRebuildDelayMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -24,6 +31,8 @@ export interface MonitorEvents {
   /** After every poll: the load of every link direction. */
   assessed: [Assessment];
   level_change: [LevelChange];
+  /** The cost map changed: after a poll (figures) or a topology change (structure). */
+  costs: [CostMapChange];
 }
 
 export class Monitor extends EventEmitter<MonitorEvents> {
@@ -36,6 +45,15 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly onSwitchUp = (s: { dpid: string }): void => this.rates.forgetSwitch(s.dpid);
+  private readonly costs = new CostMap();
+  /** Hosts per switch, kept from discovery's events so the attachment points cost O(1) per event. */
+  private readonly hostsAt = new Map<string, number>();
+  private rebuildQueued = false;
+  private rebuildTimer: Cancel | undefined;
+  private readonly rebuildDelayMs: number;
+  /** How long the last rebuild took (ms): growth waits at least twice that, so rebuilds take at most a third of the time. */
+  private lastRebuildMs = 0;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     private readonly controller: Controller,
@@ -51,16 +69,49 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     validateLevelSettings(this.settings);
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
+    this.rebuildDelayMs = opts.costRebuildDelayMs ?? 250;
   }
 
   start(): void {
     this.controller.on('switch_up', this.onSwitchUp);
+    const d = this.discovery;
+    const cut = (): void => this.queueRebuild();
+    const grown = (): void => this.rebuildLater();
+    const added = (h: Host): void => this.countHost(h.at, 1);
+    const moved = (h: Host, from: Endpoint): void => {
+      this.countHost(from, -1);
+      this.countHost(h.at, 1);
+    };
+    const removed = (h: Host): void => this.countHost(h.at, -1);
+    d.on('link_up', grown);
+    d.on('link_down', cut);
+    d.on('host_added', added);
+    d.on('host_moved', moved);
+    d.on('host_removed', removed);
+    this.unsubscribe.push(
+      () => d.off('link_up', grown),
+      () => d.off('link_down', cut),
+      () => d.off('host_added', added),
+      () => d.off('host_moved', moved),
+      () => d.off('host_removed', removed),
+    );
+    this.hostsAt.clear();
+    for (const h of d.hosts.values()) this.countHost(h.at, 1, false);
+    this.rebuild();
     this.stopTimer = this.clock.setInterval(() => void this.poll(), this.pollIntervalMs);
   }
 
   stop(): void {
     this.stopTimer?.();
+    this.rebuildTimer?.();
+    this.rebuildTimer = undefined;
     this.controller.off('switch_up', this.onSwitchUp);
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /** The cost map: rows per attachment point, entries per destination, paths on request. */
+  get costMap(): CostMapView {
+    return this.costs;
   }
 
   /** The latest load of every known link direction. */
@@ -68,15 +119,60 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     return [...this.last.loads.values()].sort((a, b) => (a.linkId < b.linkId ? -1 : 1));
   }
 
-  /** Switches with hosts attached: the cost map's attachment points. */
+  /** Switches with hosts attached: the cost map's attachment points, sorted. */
   attachmentPoints(): string[] {
-    return [...new Set([...this.discovery.hosts.values()].map((h) => h.at.dpid))].sort();
+    return [...this.costs.pids()];
   }
 
-  costRows(): Map<string, CostEntry[]> {
-    const g = graphOf(this.discovery.snapshot());
-    const pids = this.attachmentPoints();
-    return new Map(pids.map((src) => [src, costRow(g, src, pids, this.last.loads)]));
+  private countHost(at: Endpoint, by: 1 | -1, rebuild = true): void {
+    const n = (this.hostsAt.get(at.dpid) ?? 0) + by;
+    if (n > 0) this.hostsAt.set(at.dpid, n);
+    else this.hostsAt.delete(at.dpid);
+    // Only a switch gaining its first host or losing its last changes the attachment points.
+    if (rebuild && (n === 0 || (n === 1 && by === 1))) this.rebuildLater();
+  }
+
+  /**
+   * A cut: rebuild as soon as the current burst of events is over (a switch going down takes all
+   * its links in one step), so readers hear of it at once.
+   */
+  private queueRebuild(): void {
+    if (this.rebuildQueued) return;
+    this.rebuildQueued = true;
+    queueMicrotask(() => {
+      if (!this.rebuildQueued) return;
+      this.rebuild();
+    });
+  }
+
+  /** Growth (links up, hosts at new switches) comes in long bursts during discovery: gather it. */
+  private rebuildLater(): void {
+    if (this.rebuildTimer !== undefined) return;
+    this.rebuildTimer = this.clock.setTimeout(
+      () => {
+        this.rebuildTimer = undefined;
+        this.rebuild();
+      },
+      Math.max(this.rebuildDelayMs, 2 * this.lastRebuildMs),
+    );
+  }
+
+  private rebuild(): void {
+    this.rebuildQueued = false;
+    this.rebuildTimer?.();
+    this.rebuildTimer = undefined;
+    const started = this.clock.now();
+    const live: Link[] = [];
+    for (const l of this.discovery.links.values()) if (l.state === 'up') live.push(l);
+    const change = this.costs.setStructure(live, this.hostsAt.keys());
+    // Figures of live links the last poll measured, so a rebuilt map is priced at once; a link that
+    // was down at that poll and is back now is priced by the next poll, not as down.
+    const measured: LinkLoad[] = [];
+    for (const load of this.last.loads.values()) if (load.level !== 'down') measured.push(load);
+    const priced = this.costs.updateLoads(measured);
+    this.lastRebuildMs = this.clock.now() - started;
+    const rows = new Set([...change.rows, ...priced.rows]);
+    if (rows.size > 0) this.emit('costs', { rows, structural: new Set([...change.structural, ...priced.structural]) });
   }
 
   /** One round: statistics from every switch at once, then one assessment. */
@@ -101,8 +197,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         }),
       );
       this.last = assess(this.discovery.links.values(), fresh, this.last, this.settings);
+      const costs = this.costs.updateLoads(this.last.loads.values());
       this.emit('assessed', this.last);
       for (const c of this.last.changes) this.emit('level_change', c);
+      if (costs.rows.size > 0) this.emit('costs', costs);
       return this.last;
     } finally {
       this.polling = false;

@@ -2,7 +2,7 @@
 // one coded error type, the wire constants, and the message types.
 export * from './constants.ts';
 export { OpenFlowError, OF_ERROR_CODES, type OfErrorCode, type OfpErrorPair } from './errors.ts';
-export { decode, encode } from './messages.ts';
+export { decode, encode, encodeAll } from './messages.ts';
 export type * from './messages.ts';
 export { FrameReader, type FrameReaderOptions } from './framing.ts';
 export { flowMod, type FlowModFields } from './build.ts';

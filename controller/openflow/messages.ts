@@ -731,6 +731,44 @@ function writeBody(w: Writer, m: OfMessage): void {
   }
 }
 
+/** A message as a sender builds it: the connection numbers it (assigns the xid). */
+export type Unnumbered = OfMessage extends infer M ? (M extends OfMessage ? Omit<M, 'xid'> : never) : never;
+
+const batchSizes: number[] = [];
+
+/**
+ * Encodes messages back to back into one buffer, the i-th with xid firstXid + i: a batch for one
+ * socket write, without a buffer per message. Throws like encode().
+ */
+export function encodeAll(msgs: readonly Unnumbered[], firstXid: number): Buffer {
+  try {
+    let total = 0;
+    for (let i = 0; i < msgs.length; i++) {
+      // The body writers never read the xid: the header carries it.
+      const length = OFP_HEADER_LEN + bodySize(msgs[i] as OfMessage);
+      if (length > 0xffff) throw encodeError(`message of ${length} bytes exceeds 65535`);
+      batchSizes[i] = length;
+      total += length;
+    }
+    const buf = allocZeroed(total);
+    const w = new Writer(buf);
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i] as OfMessage;
+      const end = w.pos + batchSizes[i]!;
+      w.u8(OFP_VERSION);
+      w.u8(CODE_BY_TAG[m.type]);
+      w.u16(batchSizes[i]!);
+      w.u32((firstXid + i) >>> 0);
+      writeBody(w, m);
+      if (w.pos !== end) throw new OpenFlowError('OF_ERR_INTERNAL', `wrote ${w.pos} of ${end} bytes`);
+    }
+    return buf;
+  } catch (e) {
+    if (e instanceof OpenFlowError) throw e;
+    throw encodeError(e instanceof Error ? e.message : String(e), e);
+  }
+}
+
 /**
  * Encodes one message with version 0x04. Pure: lengths and padding are computed here.
  * Throws OpenFlowError ('OF_ERR_ENCODE') for values that cannot be put on the wire.

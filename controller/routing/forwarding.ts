@@ -1,5 +1,8 @@
-// Forwarding as a function: (state, network snapshot, input) → {next state, programs, packet-outs}.
-// Nothing here sends or reads a clock; the Forwarding service executes what these return.
+// Forwarding as a function: (flow table, network snapshot, input) → {changes to the flow table,
+// programs, packet-outs}. Nothing here sends, reads a clock or changes its inputs; the Forwarding
+// service applies the changes to its FlowTable and executes the rest. Each step costs what it
+// touches: flows by key, cookie, link or host from the table's indexes, paths from the
+// per-destination tables (topology/shortest.ts), edge ports from the snapshot's index.
 //
 // ECMP choice: per-flow hashing in the controller. Among the equal-cost paths (sorted by link id),
 // flow k takes path flowHash(k) mod n, and its rules match the 5-tuple, so different TCP/UDP
@@ -10,12 +13,16 @@
 import type { Outgoing } from '../session.ts';
 import { OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER } from '../openflow/index.ts';
 import { arpReplyTo, buildArp, buildEthernet, ETH_TYPE_ARP, ARP_REQUEST, isMulticastMac, type ArpPacket, type EthernetFrame, type Frame } from '../packet/index.ts';
-import { edgePorts, graphOf, type NetworkSnapshot } from '../topology/snapshot.ts';
-import { hostByIp } from '../topology/hosts.ts';
+import type { NetworkSnapshot } from '../topology/snapshot.ts';
 import { sameEndpoint, type Endpoint, type Host, type TopologyEvent } from '../topology/types.ts';
+import { forwardingCookie } from '../cookies.ts';
 import { flowHash, flowKeyOf, flowKeyString, flowMatch, flowPriority, type FlowKey } from './flowkey.ts';
-import { hostPaths, type Hop, type HostPath } from './paths.ts';
+import { hostPathAt, type Hop, type HostPath } from './paths.ts';
 import { addFlow, deleteByCookie, packetOut } from './ofmsg.ts';
+import type { FlowChange, FlowView, RoutedFlow } from './flow-table.ts';
+
+export { FORWARDING_COOKIE_TAG } from '../cookies.ts';
+export { FlowTable, type FlowChange, type FlowView, type RoutedFlow } from './flow-table.ts';
 
 export interface ForwardingOptions {
   /** Spread flows over equal-cost paths (per-flow hash); off: one path per address pair. */
@@ -36,28 +43,6 @@ export const defaultForwardingOptions: ForwardingOptions = {
   floodDedupMs: 500,
 };
 
-/** Forwarding rules carry this tag in the cookie's top byte; the low 56 bits number the flow. */
-export const FORWARDING_COOKIE_TAG = 0xf1n << 56n;
-
-export interface RoutedFlow {
-  readonly key: FlowKey;
-  readonly cookie: bigint;
-  readonly srcMac: string;
-  readonly dstMac: string;
-  readonly hops: readonly Hop[];
-  readonly linkIds: readonly string[];
-}
-
-export interface ForwardingState {
-  /** By flowKeyString. */
-  readonly flows: ReadonlyMap<string, RoutedFlow>;
-  readonly nextFlowId: bigint;
-  /** Flood fingerprints and when they were flooded. */
-  readonly recentFloods: ReadonlyMap<string, number>;
-}
-
-export const initialForwardingState: ForwardingState = { flows: new Map(), nextFlowId: 1n, recentFloods: new Map() };
-
 /** Messages for one switch, applied in order and followed by a barrier before the next program. */
 export interface SwitchProgram {
   readonly dpid: string;
@@ -65,14 +50,15 @@ export interface SwitchProgram {
 }
 
 export interface Plan {
-  readonly state: ForwardingState;
+  /** For the FlowTable to apply (FlowTable.apply) before the next plan is made. */
+  readonly changes: readonly FlowChange[];
   /** Run in waves (programs.ts), each to its barrier: rules first, deletes of replaced rules last. */
   readonly programs: readonly SwitchProgram[];
   /** Sent once every program is applied. */
   readonly packetOuts: readonly SwitchProgram[];
 }
 
-const nothing = (state: ForwardingState): Plan => ({ state, programs: [], packetOuts: [] });
+const NOTHING: Plan = { changes: [], programs: [], packetOuts: [] };
 
 /**
  * The rules that carry one flow along hops: one per switch, egress first so that no switch
@@ -99,11 +85,12 @@ export function planPath(hops: readonly Hop[], key: FlowKey, cookie: bigint, opt
     .reverse();
 }
 
-/** The path a flow between two hosts takes (the ECMP pick), or undefined when none exists. */
+/**
+ * The path a flow between two hosts takes (the ECMP pick among the first maxPaths equal-cost
+ * paths, in link-id order), or undefined when none exists.
+ */
 export function choosePath(snap: NetworkSnapshot, src: Endpoint, dst: Endpoint, key: FlowKey, opts: ForwardingOptions): HostPath | undefined {
-  const paths = hostPaths(graphOf(snap), src, dst, { limit: opts.maxPaths });
-  if (paths.length === 0) return undefined;
-  return paths[opts.ecmp ? flowHash(key) % paths.length : 0];
+  return hostPathAt(snap, src, dst, (n) => (opts.ecmp ? flowHash(key) % Math.min(n, opts.maxPaths) : 0));
 }
 
 export interface PacketInput {
@@ -113,26 +100,26 @@ export interface PacketInput {
   readonly data: Buffer;
 }
 
-export function handlePacket(state: ForwardingState, snap: NetworkSnapshot, p: PacketInput, opts: ForwardingOptions): Plan {
+export function handlePacket(flows: FlowView, snap: NetworkSnapshot, p: PacketInput, opts: ForwardingOptions): Plan {
   const l3 = p.frame.l3;
   switch (l3.kind) {
     case 'arp':
-      return handleArp(state, snap, p, l3.arp, opts);
+      return handleArp(flows, snap, p, l3.arp, opts);
     case 'ipv4':
-      return handleIpv4(state, snap, p, opts);
+      return handleIpv4(flows, snap, p, opts);
     case 'lldp':
     case 'foreign_lldp':
     case 'other':
       // Discovery frames are never forwarded; other protocols have no route of ours.
-      return nothing(state);
+      return NOTHING;
     default:
       return assertNever(l3);
   }
 }
 
-function handleArp(state: ForwardingState, snap: NetworkSnapshot, p: PacketInput, arp: ArpPacket, opts: ForwardingOptions): Plan {
+function handleArp(flows: FlowView, snap: NetworkSnapshot, p: PacketInput, arp: ArpPacket, opts: ForwardingOptions): Plan {
   if (arp.op === ARP_REQUEST && arp.senderIp !== arp.targetIp) {
-    const target = hostByIp(snap.hosts, arp.targetIp);
+    const target = snap.hosts.byIp(arp.targetIp);
     // Proxy ARP: answer for a known host straight back out of the asking port; no flood at all.
     if (target !== undefined && target.mac !== arp.senderMac) {
       const reply = buildEthernet({
@@ -141,53 +128,70 @@ function handleArp(state: ForwardingState, snap: NetworkSnapshot, p: PacketInput
         ethType: ETH_TYPE_ARP,
         payload: buildArp(arpReplyTo(arp, target.mac)),
       });
-      return { state, programs: [], packetOuts: [{ dpid: p.at.dpid, messages: [packetOut(OFPP_CONTROLLER, [p.at.port], reply)] }] };
+      return { changes: [], programs: [], packetOuts: [{ dpid: p.at.dpid, messages: [packetOut(OFPP_CONTROLLER, [p.at.port], reply)] }] };
     }
   }
-  return deliverOrFlood(state, snap, p, opts);
+  return deliverOrFlood(flows, snap, p, opts);
 }
 
-function handleIpv4(state: ForwardingState, snap: NetworkSnapshot, p: PacketInput, opts: ForwardingOptions): Plan {
+function handleIpv4(flows: FlowView, snap: NetworkSnapshot, p: PacketInput, opts: ForwardingOptions): Plan {
   const { eth, l3 } = p.frame;
-  if (l3.kind !== 'ipv4') return nothing(state);
+  if (l3.kind !== 'ipv4') return NOTHING;
   const dst = isMulticastMac(eth.dst) ? undefined : snap.hosts.get(eth.dst);
-  if (dst === undefined) return deliverOrFlood(state, snap, p, opts);
+  if (dst === undefined) return deliverOrFlood(flows, snap, p, opts);
   const src = snap.hosts.get(eth.src);
   // A source we never saw at an edge (the packet came in over a link whose rule expired first):
   // its path starts at the source, which we do not know, so the packet is dropped.
-  if (src === undefined) return nothing(state);
+  if (src === undefined) return NOTHING;
   const key = flowKeyOf(l3.ip, opts.ecmp);
-  const route = routeFlow(state, snap, key, src, dst, opts);
-  const hop = route.flow?.hops.find((h) => h.dpid === p.at.dpid);
+  const changes: FlowChange[] = [];
+  const programs: SwitchProgram[] = [];
+  const flow = routeFlow(flows, snap, key, src, dst, opts, { next: flows.nextFlowId }, changes, programs);
+  const hop = flow?.hops.find((h) => h.dpid === p.at.dpid);
   const out = hop ? [{ dpid: hop.dpid, messages: [packetOut(p.at.port, [hop.outPort], p.data)] }] : [];
-  return { state: route.state, programs: route.programs, packetOuts: out };
+  return { changes, programs, packetOuts: out };
 }
 
-interface Routed {
-  readonly state: ForwardingState;
-  readonly programs: SwitchProgram[];
-  readonly flow: RoutedFlow | undefined;
+/** Flow numbers handed out while one plan is made (the table learns them when it applies it). */
+interface Numbering {
+  next: bigint;
 }
 
-/** (Re)installs one flow between two hosts; replaces, and then removes, an older install of it. */
-function routeFlow(state: ForwardingState, snap: NetworkSnapshot, key: FlowKey, src: Host, dst: Host, opts: ForwardingOptions): Routed {
+/**
+ * (Re)installs one flow between two hosts; replaces, and then removes, an older install of it.
+ * Appends to changes and programs; returns the flow as installed, or undefined when there is no path.
+ */
+function routeFlow(
+  flows: FlowView,
+  snap: NetworkSnapshot,
+  key: FlowKey,
+  src: Host,
+  dst: Host,
+  opts: ForwardingOptions,
+  numbering: Numbering,
+  changes: FlowChange[],
+  programs: SwitchProgram[],
+): RoutedFlow | undefined {
   const id = flowKeyString(key);
-  const old = state.flows.get(id);
+  const old = flows.get(id);
   const path = choosePath(snap, src.at, dst.at, key, opts);
-  const flows = new Map(state.flows);
   if (path === undefined) {
-    flows.delete(id);
-    return { state: { ...state, flows }, programs: old ? removeProgram(old) : [], flow: undefined };
+    if (old !== undefined) {
+      changes.push({ op: 'delete', id });
+      programs.push(...removeProgram(old));
+    }
+    return undefined;
   }
   const same = old !== undefined && sameHops(old.hops, path.hops);
   // A packet-in for a flow we installed means a rule idled out somewhere: re-add under the same cookie.
-  const cookie = same ? old.cookie : FORWARDING_COOKIE_TAG | state.nextFlowId;
-  const flow: RoutedFlow = { key, cookie, srcMac: src.mac, dstMac: dst.mac, hops: path.hops, linkIds: path.linkIds };
-  flows.set(id, flow);
+  const cookie = same ? old.cookie : forwardingCookie(numbering.next++);
+  const flow: RoutedFlow = { key, id, cookie, srcMac: src.mac, dstMac: dst.mac, hops: path.hops, linkIds: path.linkIds };
+  changes.push({ op: 'put', flow });
   // New rules replace old ones with an identical match in place (and take the new cookie), so
   // deleting the old cookie afterwards removes only what the new path no longer uses.
-  const programs = [...planPath(path.hops, key, cookie, opts), ...(old && !same ? removeProgram(old) : [])];
-  return { state: { ...state, flows, nextFlowId: same ? state.nextFlowId : state.nextFlowId + 1n }, programs, flow };
+  programs.push(...planPath(path.hops, key, cookie, opts));
+  if (old && !same) programs.push(...removeProgram(old));
+  return flow;
 }
 
 function removeProgram(flow: RoutedFlow): SwitchProgram[] {
@@ -199,86 +203,79 @@ function sameHops(a: readonly Hop[], b: readonly Hop[]): boolean {
 }
 
 /** A unicast frame to a known host goes straight to its port; anything else floods the edge. */
-function deliverOrFlood(state: ForwardingState, snap: NetworkSnapshot, p: PacketInput, opts: ForwardingOptions): Plan {
+function deliverOrFlood(flows: FlowView, snap: NetworkSnapshot, p: PacketInput, opts: ForwardingOptions): Plan {
   const eth = p.frame.eth;
   const known = isMulticastMac(eth.dst) ? undefined : snap.hosts.get(eth.dst);
   if (known !== undefined) {
-    if (sameEndpoint(known.at, p.at)) return nothing(state);
+    if (sameEndpoint(known.at, p.at)) return NOTHING;
     const inPort = known.at.dpid === p.at.dpid ? p.at.port : OFPP_CONTROLLER;
-    return { state, programs: [], packetOuts: [{ dpid: known.at.dpid, messages: [packetOut(inPort, [known.at.port], p.data)] }] };
+    return { changes: [], programs: [], packetOuts: [{ dpid: known.at.dpid, messages: [packetOut(inPort, [known.at.port], p.data)] }] };
   }
-  return floodEdge(state, snap, p, eth, opts);
+  return floodEdge(flows, snap, p, eth, opts);
 }
 
 /**
  * Floods to hosts only: every settled edge port of every switch but the one the frame came in on.
- * Switch-to-switch ports never flood, so a loop in the cabling cannot loop a broadcast.
+ * Switch-to-switch ports never flood, so a loop in the cabling cannot loop a broadcast. O(edge ports).
  */
-function floodEdge(state: ForwardingState, snap: NetworkSnapshot, p: PacketInput, eth: EthernetFrame, opts: ForwardingOptions): Plan {
+function floodEdge(flows: FlowView, snap: NetworkSnapshot, p: PacketInput, eth: EthernetFrame, opts: ForwardingOptions): Plan {
   const fingerprint = `${eth.src}|${eth.dst}|${eth.ethType}|${p.data.subarray(14).toString('base64')}`;
-  const last = state.recentFloods.get(fingerprint);
-  if (last !== undefined && snap.now - last < opts.floodDedupMs) return nothing(state);
-  const recentFloods = new Map([...state.recentFloods].filter(([, t]) => snap.now - t < opts.floodDedupMs));
-  recentFloods.set(fingerprint, snap.now);
-  const bySwitch = new Map<string, number[]>();
-  for (const e of edgePorts(snap)) {
-    if (sameEndpoint(e, p.at)) continue;
-    bySwitch.set(e.dpid, [...(bySwitch.get(e.dpid) ?? []), e.port]);
+  const last = flows.lastFlood(fingerprint);
+  if (last !== undefined && snap.now - last < opts.floodDedupMs) return NOTHING;
+  const packetOuts: SwitchProgram[] = [];
+  for (const [dpid, edge] of snap.edges) {
+    const ports: number[] = [];
+    for (const info of edge.values()) {
+      if (snap.now - info.upSince < snap.settleMs || (dpid === p.at.dpid && info.port === p.at.port)) continue;
+      ports.push(info.port);
+    }
+    if (ports.length > 0) packetOuts.push({ dpid, messages: [packetOut(dpid === p.at.dpid ? p.at.port : OFPP_CONTROLLER, ports, p.data)] });
   }
-  const packetOuts = [...bySwitch].map(([dpid, ports]) => ({
-    dpid,
-    messages: [packetOut(dpid === p.at.dpid ? p.at.port : OFPP_CONTROLLER, ports, p.data)],
-  }));
-  return { state: { ...state, recentFloods }, programs: [], packetOuts };
+  return { changes: [{ op: 'flooded', fingerprint, at: snap.now, windowMs: opts.floodDedupMs }], programs: [], packetOuts };
 }
 
 /** Keeps installed flows true to the topology: off dead links, after moved hosts, away from gone ones. */
-export function handleTopology(state: ForwardingState, snap: NetworkSnapshot, ev: TopologyEvent, opts: ForwardingOptions): Plan {
+export function handleTopology(flows: FlowView, snap: NetworkSnapshot, ev: TopologyEvent, opts: ForwardingOptions): Plan {
   switch (ev.type) {
     case 'link_down':
-      return reroute(state, snap, (f) => f.linkIds.includes(ev.link.id), opts);
+      return reroute(flows, snap, flows.onLink(ev.link.id), opts);
     case 'host_moved':
     case 'host_removed':
-      return reroute(state, snap, (f) => f.srcMac === ev.host.mac || f.dstMac === ev.host.mac, opts);
+      return reroute(flows, snap, flows.ofHost(ev.host.mac), opts);
     case 'link_up':
     case 'host_added':
       // Existing flows keep their paths: moving working flows onto a new link would reorder them.
-      return nothing(state);
+      return NOTHING;
     default:
       return assertNever(ev);
   }
 }
 
-function reroute(state: ForwardingState, snap: NetworkSnapshot, affected: (f: RoutedFlow) => boolean, opts: ForwardingOptions): Plan {
-  let next = state;
+function reroute(flows: FlowView, snap: NetworkSnapshot, affected: Iterable<RoutedFlow>, opts: ForwardingOptions): Plan {
+  const changes: FlowChange[] = [];
   const programs: SwitchProgram[] = [];
-  for (const flow of [...state.flows.values()].filter(affected)) {
+  const numbering = { next: flows.nextFlowId };
+  for (const flow of affected) {
     const src = snap.hosts.get(flow.srcMac);
     const dst = snap.hosts.get(flow.dstMac);
     if (src === undefined || dst === undefined) {
-      const flows = new Map(next.flows);
-      flows.delete(flowKeyString(flow.key));
-      next = { ...next, flows };
+      changes.push({ op: 'delete', id: flow.id });
       programs.push(...removeProgram(flow));
       continue;
     }
-    const r = routeFlow(next, snap, flow.key, src, dst, opts);
-    next = r.state;
-    programs.push(...r.programs);
+    routeFlow(flows, snap, flow.key, src, dst, opts, numbering, changes, programs);
   }
-  return { state: next, programs, packetOuts: [] };
+  return { changes, programs, packetOuts: [] };
 }
 
 /**
  * The ingress rule of a flow idled out (or was deleted): the flow is over. Its rules elsewhere
  * are removed rather than left to idle out on their own.
  */
-export function handleFlowRemoved(state: ForwardingState, dpid: string, cookie: bigint): Plan {
-  const flow = [...state.flows.values()].find((f) => f.cookie === cookie);
-  if (flow === undefined || flow.hops[0]?.dpid !== dpid) return nothing(state);
-  const flows = new Map(state.flows);
-  flows.delete(flowKeyString(flow.key));
-  return { state: { ...state, flows }, programs: removeProgram(flow).filter((p) => p.dpid !== dpid), packetOuts: [] };
+export function handleFlowRemoved(flows: FlowView, dpid: string, cookie: bigint): Plan {
+  const flow = flows.byCookie(cookie);
+  if (flow === undefined || flow.hops[0]?.dpid !== dpid) return NOTHING;
+  return { changes: [{ op: 'delete', id: flow.id }], programs: removeProgram(flow).filter((p) => p.dpid !== dpid), packetOuts: [] };
 }
 
 function assertNever(x: never): never {

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { Clock } from '../../bus/clock.ts';
 import { Discovery, type Capacities } from '../topology/discovery.ts';
-import { hostByIp } from '../topology/hosts.ts';
 import { isIpv4, isMac } from '../packet/index.ts';
 import type { Host } from '../topology/types.ts';
 import { Forwarding } from './service.ts';
@@ -26,6 +25,8 @@ export class Network {
   readonly discovery: Discovery;
   readonly forwarding: Forwarding;
   readonly hostNames: ReadonlyMap<string, string>;
+  /** MACs by lower-case name, so finding a host by name costs no scan of the names. */
+  private readonly macByName: ReadonlyMap<string, string>;
 
   constructor(controller: Controller, opts: NetworkOptions = {}) {
     this.discovery = new Discovery(controller, {
@@ -40,6 +41,10 @@ export class Network {
       logger: opts.logger,
     });
     this.hostNames = opts.hostNames ?? new Map();
+    const byName = new Map<string, string>();
+    // The first host with a name keeps it, as a scan of the names in order would find.
+    for (const [mac, name] of this.hostNames) if (!byName.has(name.toLowerCase())) byName.set(name.toLowerCase(), mac);
+    this.macByName = byName;
   }
 
   start(): void {
@@ -60,9 +65,9 @@ export class Network {
   findHost(text: string): Host | undefined {
     const t = text.trim().toLowerCase();
     if (isMac(t)) return this.discovery.hosts.get(t);
-    if (isIpv4(t)) return hostByIp(this.discovery.hosts, t);
-    for (const [mac, name] of this.hostNames) if (name.toLowerCase() === t) return this.discovery.hosts.get(mac);
-    return undefined;
+    if (isIpv4(t)) return this.discovery.hosts.byIp(t);
+    const mac = this.macByName.get(t);
+    return mac === undefined ? undefined : this.discovery.hosts.get(mac);
   }
 
   /**

@@ -1,29 +1,19 @@
 // The forwarding service: feeds packet-ins, topology events and flow removals to the pure planner,
-// keeps its state, and carries out its plans. Plans run one at a time, in the order they were
-// made, each switch program to its barrier (see programs.ts), so a flow's rules are all in place before
-// its packet is released and deletes of replaced rules land last.
+// applies the changes it returns to the flow table, and carries out its plans through the switches'
+// programmers in waves (see programs.ts), so a flow's rules are all in place before its packet is
+// released and deletes of replaced rules land last. Plans are not queued behind one another.
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
 import type { FlowRemoved } from '../openflow/index.ts';
 import type { Discovery, ParsedPacketIn } from '../topology/discovery.ts';
 import type { Host, TopologyEvent } from '../topology/types.ts';
-import {
-  choosePath,
-  defaultForwardingOptions,
-  FORWARDING_COOKIE_TAG,
-  handleFlowRemoved,
-  handlePacket,
-  handleTopology,
-  initialForwardingState,
-  type ForwardingOptions,
-  type ForwardingState,
-  type Plan,
-} from './forwarding.ts';
+import { choosePath, defaultForwardingOptions, handleFlowRemoved, handlePacket, handleTopology, type ForwardingOptions, type Plan } from './forwarding.ts';
+import { FlowTable, type FlowView } from './flow-table.ts';
+import { isForwardingCookie } from '../cookies.ts';
 import { hostPaths, type HostPath } from './paths.ts';
-import { graphOf } from '../topology/snapshot.ts';
 import type { FlowKey } from './flowkey.ts';
-import { runPrograms } from './programs.ts';
+import { PlanTracker, runPlan } from './programs.ts';
 
 export interface ForwardingServiceOptions extends Partial<ForwardingOptions> {
   readonly logger?: Logger;
@@ -39,8 +29,8 @@ export interface PathAnswer {
 export class Forwarding {
   readonly opts: ForwardingOptions;
   readonly counters = { plans: 0, programsFailed: 0, packetOuts: 0 };
-  private current: ForwardingState = initialForwardingState;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly flows = new FlowTable();
+  private readonly plans = new PlanTracker();
   private readonly log: Logger | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -54,17 +44,18 @@ export class Forwarding {
     this.log = logger;
   }
 
-  get state(): ForwardingState {
-    return this.current;
+  /** The flows installed now, with their indexes. */
+  get state(): FlowView {
+    return this.flows;
   }
 
   start(): void {
     const onPacket = (p: ParsedPacketIn): void =>
-      this.run(handlePacket(this.current, this.discovery.snapshot(), { at: p.at, frame: p.frame, data: p.msg.data }, this.opts));
-    const onTopology = (ev: TopologyEvent): void => this.run(handleTopology(this.current, this.discovery.snapshot(), ev, this.opts));
+      this.run(handlePacket(this.flows, this.discovery.snapshot(), { at: p.at, frame: p.frame, data: p.msg.data }, this.opts));
+    const onTopology = (ev: TopologyEvent): void => this.run(handleTopology(this.flows, this.discovery.snapshot(), ev, this.opts));
     const onSwitch = (s: SwitchSession): void => {
       const onRemoved = (m: FlowRemoved): void => {
-        if ((m.cookie & (0xffn << 56n)) === FORWARDING_COOKIE_TAG) this.run(handleFlowRemoved(this.current, s.dpid, m.cookie));
+        if (isForwardingCookie(m.cookie)) this.run(handleFlowRemoved(this.flows, s.dpid, m.cookie));
       };
       s.on('flow_removed', onRemoved);
       s.once('close', () => s.off('flow_removed', onRemoved));
@@ -86,7 +77,7 @@ export class Forwarding {
 
   /** Resolves once every plan made so far has been carried out (tests and shutdown use it). */
   settled(): Promise<void> {
-    return this.queue;
+    return this.plans.settled();
   }
 
   /** The path between two hosts as forwarding would choose it now; undefined when there is none. */
@@ -96,23 +87,20 @@ export class Forwarding {
     const key: FlowKey = this.opts.ecmp ? { src: src.ipv4, dst: dst.ipv4, proto: 1 } : { src: src.ipv4, dst: dst.ipv4 };
     const chosen = choosePath(snap, src.at, dst.at, key, this.opts);
     if (chosen === undefined) return undefined;
-    return { chosen, candidates: hostPaths(graphOf(snap), src.at, dst.at, { limit: this.opts.maxPaths }) };
+    return { chosen, candidates: hostPaths(snap, src.at, dst.at, this.opts.maxPaths) };
   }
 
   private run(plan: Plan): void {
-    this.current = plan.state;
+    this.flows.apply(plan);
     if (plan.programs.length === 0 && plan.packetOuts.length === 0) return;
     this.counters.plans++;
-    this.queue = this.queue.then(() => this.execute(plan));
+    // Not queued behind earlier plans: each switch's programmer keeps the order of submission.
+    this.plans.track(this.execute(plan), (err) => this.log?.error({ err }, 'forwarding plan failed'));
   }
 
   private async execute(plan: Plan): Promise<void> {
-    this.counters.programsFailed += await runPrograms(this.controller, plan.programs, this.log, 'a forwarding program');
-    for (const p of plan.packetOuts) {
-      const session = this.controller.switches.get(p.dpid);
-      if (session === undefined) continue;
-      for (const m of p.messages) session.send(m);
-      this.counters.packetOuts++;
-    }
+    const done = await runPlan(this.controller, plan.programs, plan.packetOuts, this.log, 'a forwarding program');
+    this.counters.programsFailed += done.failed;
+    this.counters.packetOuts += done.sent;
   }
 }

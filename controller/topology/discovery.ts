@@ -1,6 +1,7 @@
 // The discovery service: LLDP out of every port of every switch (at join, on port up, and every
 // interval), links learned per direction from the LLDP that comes back, hosts learned from ARP and
-// IPv4 at edge ports. State lives in the pure tables; this class only feeds them and speaks.
+// IPv4 at edge ports. State lives in TopologyState, changed only by the steps the table planners
+// return; this class only feeds them and speaks.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -10,10 +11,12 @@ import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
 import type { PacketIn, Port, PortStatus } from '../openflow/index.ts';
 import { OFP_NO_BUFFER, OFPP_CONTROLLER, OFPP_MAX, OFPPC_PORT_DOWN, OFPPR_DELETE, OFPPS_LINK_DOWN } from '../openflow/index.ts';
 import { buildEthernet, buildMeshflowLldp, ETH_TYPE_LLDP, isMulticastMac, LLDP_MULTICAST, parseFrame, type Frame } from '../packet/index.ts';
-import { dropPort, dropSwitch, emptyLinks, expireLinks, forgetDown, observeLink, type LinkTable } from './links.ts';
-import { emptyHosts, expireHosts, learnHost, removeHostsAt, type HostSighting, type HostTable } from './hosts.ts';
+import { dropPort, dropSwitch, expireLinks, forgetDown, observeLink, type LinkStep, type LinkTable } from './links.ts';
+import { expireHosts, learnHost, removeHostsAt, type HostSighting, type HostStep, type HostTable } from './hosts.ts';
 import { isEdgePort, type NetworkSnapshot, type PortInfo } from './snapshot.ts';
-import { endpointKey, type Endpoint, type Host, type Link, type LinkDownReason, type Step, type TopologyEvent } from './types.ts';
+import { TopologyState } from './state.ts';
+import type { PathTables } from './shortest.ts';
+import { endpointKey, linkId, type Endpoint, type Host, type Link, type LinkDownReason, type TopologyEvent } from './types.ts';
 
 /** Capacity overrides in bit/s: "<dpid>:<port>" names the sending port of one direction. */
 export type Capacities = ReadonlyMap<string, number>;
@@ -54,9 +57,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   readonly instance = randomBytes(8).toString('hex');
   readonly intervalMs: number;
   readonly counters = { lldpSent: 0, lldpReceived: 0, foreignLldp: 0, malformed: 0 };
-  private linkTable: LinkTable = emptyLinks;
-  private hostTable: HostTable = emptyHosts;
-  private readonly livePorts = new Map<string, Map<number, PortInfo>>();
+  private readonly topo: TopologyState;
   private readonly clock: Clock;
   private readonly settleMs: number;
   private readonly hostTimeoutMs: number;
@@ -74,6 +75,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.intervalMs = opts.lldpIntervalMs ?? 1000;
     this.clock = opts.clock ?? systemClock;
     this.settleMs = opts.settleMs ?? this.intervalMs;
+    this.topo = new TopologyState(this.settleMs);
     this.hostTimeoutMs = opts.hostTimeoutMs ?? 300_000;
     this.keepDownMs = opts.keepDownLinksMs ?? 60_000;
     this.capacities = opts.capacities ?? new Map();
@@ -105,53 +107,56 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   }
 
   get links(): LinkTable {
-    return this.linkTable;
+    return this.topo.links;
   }
 
   get hosts(): HostTable {
-    return this.hostTable;
+    return this.topo.hosts;
   }
 
+  /** Shortest paths over the live links, kept per destination switch. */
+  get paths(): PathTables {
+    return this.topo.paths;
+  }
+
+  /** A view of the tables at this instant (no copy): plan from it before anything else changes them. */
   snapshot(): NetworkSnapshot {
-    const switches = new Map<string, PortInfo[]>();
-    for (const [dpid, ports] of this.livePorts) switches.set(dpid, [...ports.values()].sort((a, b) => a.port - b.port));
-    return { now: this.clock.now(), switches, links: this.linkTable, hosts: this.hostTable, settleMs: this.settleMs };
+    return this.topo.view(this.clock.now());
   }
 
   private tick(): void {
     const now = this.clock.now();
     // 3.5 intervals: three lost LLDP frames in a row, plus slack for timer jitter.
-    this.applyLinks(expireLinks(this.linkTable, now, 3.5 * this.intervalMs));
-    this.linkTable = forgetDown(this.linkTable, now, this.keepDownMs);
-    this.applyHosts(expireHosts(this.hostTable, now, this.hostTimeoutMs));
+    this.applyLinks(expireLinks(this.topo.links, now, 3.5 * this.intervalMs));
+    this.topo.applyLinks(forgetDown(this.topo.links, now, this.keepDownMs));
+    this.applyHosts(expireHosts(this.topo.hosts, now, this.hostTimeoutMs));
     for (const s of this.controller.switches.values()) this.sendLldp(s);
   }
 
   private onSwitchUp(s: SwitchSession): void {
     const now = this.clock.now();
-    const ports = new Map<number, PortInfo>();
-    for (const p of s.ports.values()) if (isLive(p)) ports.set(p.portNo, { port: p.portNo, upSince: now, speedKbps: p.currSpeed });
-    this.livePorts.set(s.dpid, ports);
+    const ports: PortInfo[] = [];
+    for (const p of s.ports.values()) if (isLive(p)) ports.push({ port: p.portNo, upSince: now, speedKbps: p.currSpeed });
+    this.topo.switchUp(s.dpid, ports);
     this.sendLldp(s);
   }
 
   private onSwitchDown(s: SwitchSession): void {
-    this.livePorts.delete(s.dpid);
-    this.applyLinks(dropSwitch(this.linkTable, s.dpid, this.clock.now()));
+    this.topo.switchDown(s.dpid);
+    this.applyLinks(dropSwitch(this.topo.links, s.dpid, this.clock.now()));
   }
 
   private onPortStatus(s: SwitchSession, m: PortStatus): void {
     const now = this.clock.now();
-    const ports = this.livePorts.get(s.dpid);
-    if (ports === undefined || m.port.portNo > OFPP_MAX) return;
+    if (!this.topo.hasSwitch(s.dpid) || m.port.portNo > OFPP_MAX) return;
     const at = { dpid: s.dpid, port: m.port.portNo };
     if (m.reason === OFPPR_DELETE || !isLive(m.port)) {
-      ports.delete(m.port.portNo);
-      this.applyLinks(dropPort(this.linkTable, at, m.reason === OFPPR_DELETE ? 'port_deleted' : 'port_down', now));
+      this.topo.portDown(at);
+      this.applyLinks(dropPort(this.topo.links, at, m.reason === OFPPR_DELETE ? 'port_deleted' : 'port_down', now));
       return;
     }
-    const known = ports.get(m.port.portNo);
-    ports.set(m.port.portNo, { port: m.port.portNo, upSince: known?.upSince ?? now, speedKbps: m.port.currSpeed });
+    const known = this.topo.port(at);
+    this.topo.portUp(s.dpid, { port: m.port.portNo, upSince: known?.upSince ?? now, speedKbps: m.port.currSpeed });
     // A port that just came up may be a cable back: probe it now rather than at the next tick.
     if (known === undefined) this.sendLldpOut(s, m.port);
   }
@@ -196,20 +201,29 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       this.counters.foreignLldp++;
       return;
     }
-    const srcPortInfo = this.livePorts.get(srcDpid)?.get(srcPort);
-    if (srcPortInfo === undefined || !this.livePorts.get(at.dpid)?.has(at.port)) return;
     const src = { dpid: srcDpid, port: srcPort };
+    const srcPortInfo = this.topo.port(src);
+    if (srcPortInfo === undefined || this.topo.port(at) === undefined) return;
     const capacity = this.capacities.get(endpointKey(src)) ?? srcPortInfo.speedKbps * 1000;
-    this.applyLinks(observeLink(this.linkTable, src, at, capacity, this.clock.now()));
+    const step = observeLink(this.topo.links, src, at, capacity, this.clock.now());
+    this.applyLinks(step);
+    // A new direction: probe the way back at once rather than at the next interval, so a switch
+    // that joins after its neighbours has both directions of its cables within a round trip.
+    if (step.events.some((e) => e.type === 'link_up') && this.topo.links.get(linkId(at, src))?.state !== 'up') {
+      const session = this.controller.switches.get(at.dpid);
+      const port = session?.ports.get(at.port);
+      if (session !== undefined && port !== undefined && isLive(port)) this.sendLldpOut(session, port);
+    }
   }
 
   private learn(at: Endpoint, sighting: HostSighting): void {
-    if (isMulticastMac(sighting.mac) || !isEdgePort(this.snapshot(), at)) return;
-    this.applyHosts(learnHost(this.hostTable, sighting, this.clock.now()));
+    const now = this.clock.now();
+    if (isMulticastMac(sighting.mac) || !isEdgePort(this.topo.view(now), at)) return;
+    this.applyHosts(learnHost(this.topo.hosts, sighting, now));
   }
 
   private sendLldp(s: SwitchSession): void {
-    for (const p of s.ports.values()) if (isLive(p) && this.livePorts.get(s.dpid)?.has(p.portNo)) this.sendLldpOut(s, p);
+    for (const p of s.ports.values()) if (isLive(p) && this.topo.port({ dpid: s.dpid, port: p.portNo }) !== undefined) this.sendLldpOut(s, p);
   }
 
   private sendLldpOut(s: SwitchSession, p: Port): void {
@@ -223,20 +237,20 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     s.send({ type: 'packet_out', bufferId: OFP_NO_BUFFER, inPort: OFPP_CONTROLLER, actions: [{ type: 'output', port: p.portNo, maxLen: 0 }], data: frame });
   }
 
-  private applyLinks(step: Step<LinkTable>): void {
-    this.linkTable = step.state;
+  private applyLinks(step: LinkStep): void {
+    this.topo.applyLinks(step);
     for (const ev of step.events) {
       // Hosts "seen" on a port before LLDP proved it a link were passers-by from the next switch.
       if (ev.type === 'link_up') {
-        this.applyHosts(removeHostsAt(this.hostTable, ev.link.src));
-        this.applyHosts(removeHostsAt(this.hostTable, ev.link.dst));
+        this.applyHosts(removeHostsAt(this.topo.hosts, ev.link.src));
+        this.applyHosts(removeHostsAt(this.topo.hosts, ev.link.dst));
       }
       this.publish(ev);
     }
   }
 
-  private applyHosts(step: Step<HostTable>): void {
-    this.hostTable = step.state;
+  private applyHosts(step: HostStep): void {
+    this.topo.applyHosts(step);
     for (const ev of step.events) this.publish(ev);
   }
 

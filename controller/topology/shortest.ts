@@ -9,7 +9,7 @@ export interface DestinationTree {
   readonly dst: string;
   /** Hops from each switch that reaches dst; a switch that does not is absent. */
   readonly dist: ReadonlyMap<string, number>;
-  /** Out of each switch, the links whose far end is one hop closer to dst, sorted by link id. */
+  /** Out of each switch, the links whose far end is one hop closer to dst, sorted by link id (unless built with sortNext false). */
   readonly next: ReadonlyMap<string, readonly Link[]>;
   /** Shortest paths from each switch to dst (capped at Number.MAX_SAFE_INTEGER). */
   readonly count: ReadonlyMap<string, number>;
@@ -22,7 +22,13 @@ export type LinksInto = (dpid: string) => Iterable<Link>;
 
 const byId = (a: Link, b: Link): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export function destinationTree(dst: string, linksInto: LinksInto): DestinationTree {
+export interface TreeOptions {
+  /** Sort each switch's `next` links by id (default). Readers that never rank paths may skip it: it is most of a tree's cost. */
+  readonly sortNext?: boolean;
+}
+
+export function destinationTree(dst: string, linksInto: LinksInto, opts: TreeOptions = {}): DestinationTree {
+  const sortNext = opts.sortNext ?? true;
   const dist = new Map<string, number>([[dst, 0]]);
   const next = new Map<string, Link[]>();
   const order: string[] = [dst];
@@ -45,7 +51,7 @@ export function destinationTree(dst: string, linksInto: LinksInto): DestinationT
   for (let i = 1; i < order.length; i++) {
     const v = order[i] as string;
     const out = next.get(v) as Link[];
-    out.sort(byId);
+    if (sortNext) out.sort(byId);
     let n = 0;
     for (const l of out) n += count.get(l.dst.dpid) as number;
     count.set(v, Math.min(n, Number.MAX_SAFE_INTEGER));

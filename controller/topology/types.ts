@@ -47,8 +47,11 @@ export type TopologyEvent =
   | { readonly type: 'host_moved'; readonly host: Host; readonly from: Endpoint }
   | { readonly type: 'host_removed'; readonly host: Host; readonly reason: 'expired' | 'port_is_link' };
 
-/** Pure state steps return the next state and what happened, never change their input. */
-export interface Step<S> {
-  readonly state: S;
+/**
+ * What a planner over a table returns: the changes for the table's store to apply, and what
+ * happened. Planners only read; the store changes when the caller applies the step.
+ */
+export interface Step<C> {
+  readonly changes: readonly C[];
   readonly events: readonly TopologyEvent[];
 }

@@ -2,7 +2,7 @@
 // bridge set weights over the runtime API, and `show servers state` reads them back.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connectBus, HintPublisher } from '../../bridge/hints.ts';
+import { connectBus, costColumns, HintPublisher } from '../../bridge/hints.ts';
 import { Bridge } from '../../bridge/bridge.ts';
 import { readServers, toHaproxyWeight } from '../../bridge/adapters/haproxy.ts';
 import { parseServersState } from '../../bridge/adapters/haproxy-socket.ts';
@@ -13,6 +13,7 @@ import { freePort } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 import { startHaproxy, type TestHaproxy } from './support/haproxy.ts';
 import { startReplica, type TestReplica } from './support/replicas.ts';
+import { onePath } from './support/episode.ts';
 
 const P2 = '0000000000000002';
 const P3 = '0000000000000003';
@@ -91,10 +92,7 @@ describe('bridge haproxy adapter (real HAProxy)', function () {
     await controller.publish({
       kind: 'cost_row',
       srcPid: P3,
-      costs: [
-        { dstPid: P2, bottleneckUtilization: 0.1, availableBps: 9e7, hops: 2, level: 'ok' },
-        { dstPid: P4, bottleneckUtilization: 0.9, availableBps: 1e7, hops: 2, level: 'congested' },
-      ],
+      costs: costColumns([onePath(P2, 0.1), onePath(P4, 0.9)]),
     });
     // 833/167 of 1000 → 213/43 of 256
     const after = await waitFor('congestion weights in haproxy', async () => {

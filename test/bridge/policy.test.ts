@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { readFileLog } from '../../bus/eventlog/file.ts';
-import type { CostRowHint, Hint } from '../../bridge/hints.ts';
+import { costColumns, type CostEntry, type CostRowHint, type Hint } from '../../bridge/hints.ts';
 import {
   computeWeights,
   defaultPolicyParams,
@@ -16,6 +16,7 @@ import {
   type PolicyState,
 } from '../../bridge/policy.ts';
 import { loadRegistry, parseRegistry, type Registry } from '../../bridge/registry.ts';
+import { onePath } from './support/episode.ts';
 
 const P1 = '0000000000000001';
 const P2 = '0000000000000002';
@@ -32,13 +33,28 @@ const registry: Registry = parseRegistry({
   attachments: { h1: P1, h2: P2, h3: P3 },
 });
 
-type Entry = CostRowHint['costs'][number];
-function entry(dstPid: string, u: number, level: Entry['level'] = u >= 0.8 ? 'congested' : u >= 0.6 ? 'warning' : 'ok'): Entry {
-  return { dstPid, bottleneckUtilization: u, availableBps: Math.round(Math.max(0, 1 - u) * 1e8), hops: 2, level };
+type Entry = CostEntry;
+const entry = onePath;
+const levelOf = (u: number): Entry['level'] => (u >= 0.8 ? 'congested' : u >= 0.6 ? 'warning' : 'ok');
+/** Two equal-cost paths to dstPid: the best at utilization best, the most loaded at worst. */
+function ecmp(dstPid: string, best: number, worst: number): Entry {
+  const room = (u: number) => Math.round(Math.max(0, 1 - u) * 1e8);
+  return {
+    dstPid,
+    hops: 2,
+    paths: 2,
+    bottleneckUtilization: best,
+    availableBps: room(best),
+    worstUtilization: worst,
+    worstAvailableBps: room(worst),
+    aggregateBps: room(best) + room(worst),
+    level: levelOf(best),
+    worstLevel: levelOf(worst),
+  };
 }
 let seq = 0;
 function row(ts: number, costs: Entry[], srcPid = P1, ttlMs = 30_000): CostRowHint {
-  return { v: 1, kind: 'cost_row', ts, seq: ++seq, ttlMs, source: 'test', srcPid, costs };
+  return { v: 2, kind: 'cost_row', ts, seq: ++seq, ttlMs, source: 'test', srcPid, costs: costColumns(costs) };
 }
 function step(state: PolicyState, hint: Hint, now = hint.ts, params: PolicyParams = defaultPolicyParams) {
   return computeWeights(registry, withHint(state, hint), now, params);
@@ -76,17 +92,24 @@ describe('bridge policy: computeWeights', () => {
     assert.deepEqual(web(step(initialPolicyState, row(T, []))), { a: 500, b: 500 });
   });
 
-  it('treats a path over a link reported down after the row as unreachable, until link_up', () => {
+  it('learns of a link down from the republished row, not from the event', () => {
     const link = `${P1}:2-${P3}:1`;
-    const r = row(T, [entry(P2, 0.1), { ...entry(P3, 0.1), path: [link] }]);
-    let s = step(initialPolicyState, r);
+    let s = step(initialPolicyState, row(T, [entry(P2, 0.1), entry(P3, 0.1)]));
     assert.deepEqual(web(s), { a: 500, b: 500 });
+    // The event alone: rows carry no paths, so the bridge cannot tell which destinations it cuts.
     const down: Hint = { v: 1, kind: 'event', ts: T + 100, seq: 1, ttlMs: 60_000, source: 't', event: 'link_down', linkId: link };
-    s = step(s.state, down);
+    assert.equal(withHint(s.state, down), s.state);
+    // The controller republishes the rows a link down changes at once.
+    s = step(s.state, row(T + 105, [entry(P2, 0.1), entry(P3, 0, 'down')]));
     assert.deepEqual(web(s), { a: 1000, b: 0 });
-    const up: Hint = { ...down, ts: T + 200, seq: 2, event: 'link_up' };
-    s = step(s.state, up, T + 60_000 / 2);
-    assert.equal(web(s)?.['b'] !== 0, true);
+    s = step(s.state, row(T + 5000, [entry(P2, 0.1), entry(P3, 0.1)]));
+    assert.notEqual(web(s)?.['b'], 0);
+  });
+
+  it('judges a replica by its best path: another equal-cost path with room keeps it in play', () => {
+    // The loaded path is one of two; the least-congested intent can move the flows to the other.
+    assert.deepEqual(web(step(initialPolicyState, row(T, [entry(P2, 0.1), ecmp(P3, 0.1, 0.95)]))), { a: 500, b: 500 });
+    assert.deepEqual(web(step(initialPolicyState, row(T, [entry(P2, 0.1), ecmp(P3, 0.9, 0.95)]))), { a: 833, b: 167 });
   });
 
   it('falls back to even weights once the cost row is past its ttl', () => {
@@ -153,7 +176,7 @@ describe('bridge policy: computeWeights', () => {
         const res = step(state, r, r.ts, params);
         state = res.state;
         if (res.changed.length > 0) changes++;
-        const level = r.costs[1]?.level ?? '';
+        const level = r.costs.level[1] ?? '';
         if (level !== prevLevel) levelFlips++;
         prevLevel = level;
       }
@@ -218,17 +241,20 @@ describe('bridge policy: intentsFor', () => {
   });
 
   it('watches every equal-cost path to a replica: one congested with another free asks for an intent', () => {
-    // Two paths from P1 to P3, best first: the idle one, then the one an iperf3 flow fills.
-    const twoPaths = row(T, [entry(P2, 0.1), entry(P3, 0.2), entry(P3, 0.95)]);
+    // Two paths from P1 to P3: an idle one, and one an iperf3 flow fills.
+    const twoPaths = row(T, [entry(P2, 0.1), ecmp(P3, 0.2, 0.95)]);
     assert.deepEqual(intentsFor(registry, costsOf(twoPaths), new Set(), T).create.map((s) => s.key), ['h1>h3:8080']);
     // Both paths full: no path has room, so there is nothing to ask for.
-    const bothFull = row(T, [entry(P2, 0.1), entry(P3, 0.9), entry(P3, 0.95)]);
+    const bothFull = row(T, [entry(P2, 0.1), ecmp(P3, 0.9, 0.95)]);
     assert.deepEqual(intentsFor(registry, costsOf(bothFull), new Set(), T).create, []);
     // Held while the loaded path stays above the clear threshold, even though the best is idle.
-    const easing = row(T, [entry(P2, 0.1), entry(P3, 0.2), entry(P3, 0.7)]);
+    const easing = row(T, [entry(P2, 0.1), ecmp(P3, 0.2, 0.7)]);
     assert.deepEqual(intentsFor(registry, costsOf(easing), new Set(['h1>h3:8080']), T).remove, []);
-    const cleared = row(T, [entry(P2, 0.1), entry(P3, 0.2), entry(P3, 0.3)]);
+    const cleared = row(T, [entry(P2, 0.1), ecmp(P3, 0.2, 0.3)]);
     assert.deepEqual(intentsFor(registry, costsOf(cleared), new Set(['h1>h3:8080']), T).remove, ['h1>h3:8080']);
+    // A destination the row marks down has no path to ask for.
+    const cut = row(T, [entry(P2, 0.1), entry(P3, 0, 'down')]);
+    assert.deepEqual(intentsFor(registry, costsOf(cut), new Set(), T).create, []);
   });
 
   it('starts nothing when the network knows no alternative, and nothing on stale data', () => {
@@ -249,7 +275,7 @@ describe('bridge policy: recorded episode replay', () => {
       params: Partial<PolicyParams>;
       checkpoints: { at: number; weights: Record<string, unknown>; intents: string[] }[];
     };
-    assert.equal(hints.length, 10, 'every recorded line parses as a hint');
+    assert.equal(hints.length, 11, 'every recorded line parses as a hint');
     const params = { ...defaultPolicyParams, ...expected.params };
     let state = initialPolicyState;
     let active = new Set<string>();

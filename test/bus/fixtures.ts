@@ -1,5 +1,5 @@
 // One valid example of every hint kind, shared by the bus tests.
-import type { Hint, HintBody } from '../../bus/hints.ts';
+import { HINT_VERSIONS, type Hint, type HintBody } from '../../bus/hints.ts';
 
 export const A = '0000000000000001';
 export const B = '0000000000000002';
@@ -28,10 +28,19 @@ export const bodies = {
   cost_row: {
     kind: 'cost_row',
     srcPid: 'edge-s1',
-    costs: [
-      { dstPid: 'edge-s2', bottleneckUtilization: 0.92, availableBps: 800_000, hops: 1, level: 'congested', path: [LINK_AB] },
-      { dstPid: 'edge-s3', bottleneckUtilization: 0.1, availableBps: 9_000_000, hops: 2, level: 'ok' },
-    ],
+    // By column: edge-s2 one hop over a congested link; edge-s3 two paths of two hops, one loaded.
+    costs: {
+      dstPid: ['edge-s2', 'edge-s3'],
+      hops: [1, 2],
+      paths: [1, 2],
+      bottleneckUtilization: [0.92, 0.1],
+      availableBps: [800_000, 9_000_000],
+      worstUtilization: [0.92, 0.7],
+      worstAvailableBps: [800_000, 3_000_000],
+      aggregateBps: [800_000, 12_000_000],
+      level: ['congested', 'ok'],
+      worstLevel: ['congested', 'warning'],
+    },
   },
   weights: {
     kind: 'weights',
@@ -54,7 +63,7 @@ export const bodies = {
 } as const satisfies { [K in Hint['kind']]: Extract<HintBody, { kind: K }> };
 
 export function full<K extends Hint['kind']>(kind: K, over: Record<string, unknown> = {}): Hint {
-  return { v: 1, ts: 1_700_000_000_000, seq: 1, ttlMs: 10_000, source: 'test', ...bodies[kind], ...over } as unknown as Hint;
+  return { v: HINT_VERSIONS[kind], ts: 1_700_000_000_000, seq: 1, ttlMs: 10_000, source: 'test', ...bodies[kind], ...over } as unknown as Hint;
 }
 
 export function eventAt(ts: number, seq: number, event: 'link_up' | 'link_down' | 'congestion_onset' = 'link_up'): Hint {

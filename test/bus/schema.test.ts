@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { HINT_KINDS, isStale, linkIdOf, parseLinkId, formatDpid } from '../../bus/hints.ts';
+import { costColumns, costEntries, HINT_KINDS, isStale, linkIdOf, parseLinkId, formatDpid } from '../../bus/hints.ts';
 import { parseHint, validateHint, type HintErrorCode } from '../../bus/parse.ts';
 import { renderSchemaFiles, SCHEMA_DIR, schemaFileName } from '../../bus/schemas/generate.ts';
 import { parseTopic, routeOf, topicMatches, topics, patterns, TOPIC_ROOT } from '../../bus/topics.ts';
-import { A, B, LINK_AB, full } from './fixtures.ts';
+import { A, B, LINK_AB, bodies, full } from './fixtures.ts';
 
 async function shippedValidator(kind: string) {
   const json = JSON.parse(await readFile(join(SCHEMA_DIR, `${kind}.schema.json`), 'utf8')) as object;
@@ -68,7 +68,12 @@ describe('bus schemas', () => {
     ['link event without link', JSON.stringify(full('event', { event: 'link_down', linkId: undefined })), 'HINT_ERR_SCHEMA', '/linkId'],
     ['switch event without dpid', JSON.stringify(full('event', { event: 'switch_up', linkId: undefined })), 'HINT_ERR_SCHEMA', '/dpid'],
     ['unknown event', JSON.stringify(full('event', { event: 'meteor' })), 'HINT_ERR_SCHEMA', '/event'],
-    ['cost hops fractional', JSON.stringify(full('cost_row', { costs: [{ dstPid: 'x', bottleneckUtilization: 0, availableBps: 1, hops: 1.5, level: 'ok' }] })), 'HINT_ERR_SCHEMA', '/costs/0/hops'],
+    ['cost hops fractional', JSON.stringify(full('cost_row', { costs: { ...bodies.cost_row.costs, hops: [1.5, 2] } })), 'HINT_ERR_SCHEMA', '/costs/hops/0'],
+    ['cost column missing', JSON.stringify(full('cost_row', { costs: { ...bodies.cost_row.costs, worstLevel: undefined } })), 'HINT_ERR_SCHEMA', '/costs/worstLevel'],
+    ['cost columns of unequal length', JSON.stringify(full('cost_row', { costs: { ...bodies.cost_row.costs, paths: [1] } })), 'HINT_ERR_MISMATCH', '/costs/paths'],
+    ['cost entries as objects (version 1 layout)', JSON.stringify(full('cost_row', { costs: [{ dstPid: 'x', bottleneckUtilization: 0, availableBps: 1, hops: 1, level: 'ok' }] })), 'HINT_ERR_SCHEMA', '/costs'],
+    ['cost row version 1', JSON.stringify(full('cost_row', { v: 1, costs: [{ dstPid: 'x', bottleneckUtilization: 0, availableBps: 1, hops: 1, level: 'ok', path: [LINK_AB] }] })), 'HINT_ERR_VERSION', '/v'],
+    ['event version 2', JSON.stringify(full('event', { v: 2 })), 'HINT_ERR_VERSION', '/v'],
     ['srcPid with slash', JSON.stringify(full('cost_row', { srcPid: 'a/b' })), 'HINT_ERR_SCHEMA', '/srcPid'],
     ['weight over 1000', JSON.stringify(full('weights', { services: { s: { r: 1001 } } })), 'HINT_ERR_SCHEMA', '/services/s/r'],
     ['bad state', JSON.stringify(full('sidecar_status', { state: 'asleep' })), 'HINT_ERR_SCHEMA', '/state'],
@@ -146,5 +151,28 @@ describe('bus topics', () => {
     assert.equal(linkIdOf({ dpid: '1', port: 2 }, { dpid: '2', port: 1 }), LINK_AB);
     assert.deepEqual(parseLinkId(LINK_AB), { src: { dpid: A, port: 2 }, dst: { dpid: B, port: 1 } });
     assert.equal(parseLinkId('nope'), undefined);
+  });
+});
+
+describe('hint schema: cost rows', () => {
+  it('say why a version 1 row is refused, and entries convert to columns and back', () => {
+    const old = parseHint(JSON.stringify(full('cost_row', { v: 1 })));
+    assert.equal(!old.ok && old.error.code, 'HINT_ERR_VERSION');
+    assert.match(!old.ok ? old.error.message : '', /cost_row version 1 is not spoken here, expected 2/);
+    const entries = costEntries(bodies.cost_row.costs);
+    assert.equal(entries.length, 2);
+    assert.deepEqual(entries[1], {
+      dstPid: 'edge-s3',
+      hops: 2,
+      paths: 2,
+      bottleneckUtilization: 0.1,
+      availableBps: 9_000_000,
+      worstUtilization: 0.7,
+      worstAvailableBps: 3_000_000,
+      aggregateBps: 12_000_000,
+      level: 'ok',
+      worstLevel: 'warning',
+    });
+    assert.deepEqual(costColumns(entries), bodies.cost_row.costs);
   });
 });

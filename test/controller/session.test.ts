@@ -2,10 +2,13 @@
 // reassembly, liveness, errors, and replacement on reconnect. The peer is a few lines of script on top
 // of the codec, so each test can make the switch misbehave exactly as it needs.
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { runController, type RunningController } from '../../controller/run.ts';
-import { SwitchRequestError } from '../../controller/session.ts';
-import { decode, encode, flowMod, FrameReader, OFPMPF_REPLY_MORE, OFPP_CONTROLLER, OFPET_BAD_REQUEST, OFPET_FLOW_MOD_FAILED } from '../../controller/openflow/index.ts';
+import { SessionClosedError, SwitchRequestError, SwitchSession } from '../../controller/session.ts';
+import {
+  decode, encode, flowMod, FrameReader, OFPMPF_REPLY_MORE, OFPP_CONTROLLER, OFPET_BAD_REQUEST, OFPET_FLOW_MOD_FAILED,
+  OFPMBT_DROP, OFPMF_PKTPS, OFPMF_BURST, OFPMF_STATS, OFPET_METER_MOD_FAILED,
+} from '../../controller/openflow/index.ts';
 import type { OfMessage, Port } from '../../controller/openflow/index.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -87,19 +90,106 @@ describe('switch sessions (scripted peer over TCP)', function () {
     await running.stop();
   });
 
-  it('runs the handshake in order: features, config, port descriptions, table-miss entry, barrier', async () => {
+  it('runs the handshake in order: features, config, port and meter descriptions, table-miss entry, barrier', async () => {
+    // This peer leaves meter features unanswered: the barrier after the request says it has none.
     const p = peer(0xabn);
     const s = await ready(0xabn);
     const types = p.received.map((m) => m.type);
-    assert.deepEqual(types.slice(0, 6), ['hello', 'features_request', 'set_config', 'multipart_request', 'flow_mod', 'barrier_request']);
+    assert.deepEqual(types.slice(0, 8), [
+      'hello', 'features_request', 'set_config', 'multipart_request', 'multipart_request', 'barrier_request', 'flow_mod', 'barrier_request',
+    ]);
     const config = p.received[2];
     assert.ok(config?.type === 'set_config' && config.missSendLen === 0xffff);
-    const miss = p.received[4];
+    const kinds = p.received.slice(3, 5).map((m) => (m.type === 'multipart_request' ? m.body.kind : m.type));
+    assert.deepEqual(kinds, ['port_desc', 'meter_features']);
+    assert.equal(s.meters, undefined);
+    const miss = p.received[6];
     assert.ok(miss?.type === 'flow_mod');
     assert.equal(miss.priority, 0);
     assert.deepEqual(miss.match, []);
     assert.deepEqual(miss.instructions, [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_CONTROLLER, maxLen: 0xffff }] }]);
     assert.deepEqual([...s.ports.keys()].sort(), [1, 2, 3], 'both multipart parts were kept');
+  });
+
+  it('asks for meter features and puts the table-miss entry on a meter where the switch has one', async () => {
+    const p = peer(0xacn, {
+      multipart_request: (m, self) => {
+        if (m.type !== 'multipart_request' || m.body.kind !== 'meter_features') return self.answer(m);
+        self.send({
+          type: 'multipart_reply', xid: m.xid, flags: 0,
+          body: { kind: 'meter_features', maxMeter: 16, bandTypes: 1 << OFPMBT_DROP, capabilities: OFPMF_PKTPS | OFPMF_BURST | OFPMF_STATS, maxBands: 1, maxColor: 0 },
+        });
+      },
+    });
+    const s = await ready(0xacn);
+    assert.equal(s.meters?.maxMeter, 16);
+    const afterFence = p.received.slice(6);
+    const miss = afterFence.findIndex((m) => m.type === 'flow_mod' && m.priority === 0);
+    assert.ok(miss > 0, 'a table-miss entry');
+    const entry = afterFence[miss];
+    assert.ok(entry?.type === 'flow_mod' && entry.instructions.some((i) => i.type === 'meter'));
+    assert.ok(afterFence.slice(0, miss).some((m) => m.type === 'meter_mod'), 'its meter goes in first');
+    assert.equal(afterFence[miss + 1]?.type, 'barrier_request', 'one barrier for the lot');
+  });
+
+  it('falls back to an unmetered table-miss entry when the switch refuses the meter', async () => {
+    const p = peer(0xaen, {
+      multipart_request: (m, self) => {
+        if (m.type !== 'multipart_request' || m.body.kind !== 'meter_features') return self.answer(m);
+        self.send({
+          type: 'multipart_reply', xid: m.xid, flags: 0,
+          body: { kind: 'meter_features', maxMeter: 16, bandTypes: 1 << OFPMBT_DROP, capabilities: OFPMF_PKTPS, maxBands: 1, maxColor: 0 },
+        });
+      },
+      meter_mod: (m, self) => self.send({ type: 'error', xid: m.xid, errorType: OFPET_METER_MOD_FAILED, code: 0, data: encode(m).subarray(0, 64) }),
+    });
+    const s = await ready(0xaen);
+    assert.equal(s.state, 'ready');
+    const misses = p.received.filter((m) => m.type === 'flow_mod' && m.priority === 0);
+    assert.equal(misses.length, 2, 'a metered attempt, then the plain entry');
+    const plain = misses[1];
+    assert.ok(plain?.type === 'flow_mod');
+    assert.deepEqual(plain.instructions, [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_CONTROLLER, maxLen: 0xffff }] }]);
+  });
+
+  it('drops packet-ins beyond the admission rate before they are decoded, and keeps the switch', async () => {
+    const strict = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, echoIntervalMs: 150, admission: { rate: 1, burst: 3 } });
+    const p = new FakeSwitch(strict.ofPort, 0xadn);
+    try {
+      const s = await waitFor('switch ready', () => strict.controller.switches.get('00000000000000ad'));
+      let seen = 0;
+      s.on('packet_in', () => seen++);
+      const pin: OfMessage = { type: 'packet_in', xid: 0, bufferId: 0xffffffff, totalLen: 1, reason: 0, tableId: 0, cookie: 0n, match: [{ field: 'in_port', value: 1 }], data: Buffer.from([0]) };
+      p.socket.write(Buffer.concat(Array.from({ length: 50 }, () => encode(pin))));
+      await waitFor('every packet-in admitted or refused', () => s.counters.packetIns + s.counters.packetInsRefused === 50);
+      assert.ok(s.counters.packetIns <= 4, `admitted ${s.counters.packetIns}`);
+      assert.equal(seen, s.counters.packetIns);
+      assert.equal(s.counters.malformed, 0);
+      assert.equal(s.state, 'ready');
+    } finally {
+      p.end();
+      await strict.stop();
+    }
+  });
+
+  it('drops a switch that stops reading once its unsent output passes the limit', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    client.on('error', () => undefined);
+    try {
+      const s = new SwitchSession(await accepted, { maxUnsentBytes: 1 << 20 });
+      // The peer never reads: the kernel's buffers fill, then the session's own.
+      client.pause();
+      const reason = new Promise<string>((resolve) => s.once('close', resolve));
+      const big = Buffer.alloc(60_000);
+      for (let i = 0; i < 1000 && s.state !== 'closed'; i++) s.send({ type: 'packet_out', bufferId: 0xffffffff, inPort: 1, actions: [], data: big });
+      assert.match(await reason, /switch not reading/);
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 
   it('answers echo requests with the same xid and data', async () => {
@@ -176,5 +266,8 @@ describe('switch sessions (scripted peer over TCP)', function () {
     await waitFor('the old connection to be closed', () => first.closed);
     assert.equal(old.state, 'closed');
     assert.equal(downs, 0, 'a replacement is not a switch going down');
+    // What is asked of a closed session fails at once rather than waiting forever.
+    await assert.rejects(old.request({ type: 'echo_request', data: Buffer.alloc(0) }), SessionClosedError);
+    await assert.rejects(old.program([flowMod({ priority: 9 })]), SessionClosedError);
   });
 });

@@ -1,8 +1,8 @@
-// The diamond of topologies/diamond.json as pure tables, for planner and reconcile tests:
+// The diamond of topologies/diamond.json as tables, for planner and reconcile tests:
 // s1 —3/1— s2 —2/3— s4 and s1 —4/1— s3 —2/4— s4; h1, h2 on s1 ports 1, 2; h3, h4 on s4 ports 1, 2.
 // `withDirect` adds a cable s1:5 — s4:5, so a one-hop path exists beside the two-hop ones.
-import { emptyLinks, dropPort, observeLink, type LinkTable } from '../../controller/topology/links.ts';
-import { emptyHosts, learnHost, type HostTable } from '../../controller/topology/hosts.ts';
+import { dropPort, LinkStore, observeLink } from '../../controller/topology/links.ts';
+import { HostStore, learnHost } from '../../controller/topology/hosts.ts';
 import { buildGraph, type SwitchGraph } from '../../controller/topology/graph.ts';
 import type { Endpoint, Link } from '../../controller/topology/types.ts';
 import type { IntentSpec, Policy, TrafficClass } from '../../controller/intents/types.ts';
@@ -15,39 +15,45 @@ export const S2 = dp(2);
 export const S3 = dp(3);
 export const S4 = dp(4);
 
-function cable(t: LinkTable, a: Endpoint, b: Endpoint): LinkTable {
-  return observeLink(observeLink(t, a, b, 10e6, 0).state, b, a, 10e6, 0).state;
+function cable(t: LinkStore, a: Endpoint, b: Endpoint): LinkStore {
+  t.apply(observeLink(t, a, b, 10e6, 0));
+  t.apply(observeLink(t, b, a, 10e6, 0));
+  return t;
 }
 
-export function diamondLinks(withDirect = false): LinkTable {
-  let t = cable(emptyLinks, ep(1, 3), ep(2, 1));
-  t = cable(t, ep(2, 2), ep(4, 3));
-  t = cable(t, ep(1, 4), ep(3, 1));
-  t = cable(t, ep(3, 2), ep(4, 4));
+export function diamondLinks(withDirect = false): LinkStore {
+  const t = new LinkStore();
+  cable(t, ep(1, 3), ep(2, 1));
+  cable(t, ep(2, 2), ep(4, 3));
+  cable(t, ep(1, 4), ep(3, 1));
+  cable(t, ep(3, 2), ep(4, 4));
   return withDirect ? cable(t, ep(1, 5), ep(4, 5)) : t;
 }
 
-/** Takes the cable on a port down (both directions). */
-export function cut(t: LinkTable, at: Endpoint): LinkTable {
-  return dropPort(t, at, 'port_down', 1).state;
+/** Takes the cable on a port down (both directions), in a copy: tests keep the table before. */
+export function cut(t: LinkStore, at: Endpoint): LinkStore {
+  const c = t.clone();
+  c.apply(dropPort(c, at, 'port_down', 1));
+  return c;
 }
 
-/** The cable back up. */
-export function mend(t: LinkTable, a: Endpoint, b: Endpoint): LinkTable {
-  return cable(t, a, b);
+/** The cable back up, in a copy. */
+export function mend(t: LinkStore, a: Endpoint, b: Endpoint): LinkStore {
+  return cable(t.clone(), a, b);
 }
 
 export const H1 = { mac: '00:00:00:00:00:01', ipv4: '10.0.0.1', at: ep(1, 1) };
 export const H2 = { mac: '00:00:00:00:00:02', ipv4: '10.0.0.2', at: ep(1, 2) };
 export const H3 = { mac: '00:00:00:00:00:03', ipv4: '10.0.0.3', at: ep(4, 1) };
 export const H4 = { mac: '00:00:00:00:00:04', ipv4: '10.0.0.4', at: ep(4, 2) };
-export const HOSTS: HostTable = [H1, H2, H3, H4].reduce((t, h) => learnHost(t, h, 0).state, emptyHosts);
+export const HOSTS = new HostStore();
+for (const h of [H1, H2, H3, H4]) HOSTS.apply(learnHost(HOSTS, h, 0));
 
-export function graph(links: LinkTable): SwitchGraph {
+export function graph(links: LinkStore): SwitchGraph {
   return buildGraph([S1, S2, S3, S4], links.values());
 }
 
-export function fake(links: LinkTable): FakeNetwork {
+export function fake(links: LinkStore): FakeNetwork {
   return new FakeNetwork([...links.values()] as Link[], [H1.at, H2.at, H3.at, H4.at]);
 }
 

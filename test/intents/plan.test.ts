@@ -89,8 +89,8 @@ describe('intents: planIntent', () => {
   });
 
   it('has no path for a host that is not attached', () => {
-    const gone = new Map(HOSTS);
-    gone.delete(H3.mac);
+    const gone = HOSTS.clone();
+    gone.apply({ changes: [{ op: 'delete', mac: H3.mac }] });
     const r = planIntent(graph(diamondLinks()), none, spec({ name: 'shortest' }), gone, OPTS);
     assert.ok(!r.ok && r.kind === 'no_path');
     assert.match(r.error, new RegExp(H3.ipv4.replaceAll('.', '\\.')));

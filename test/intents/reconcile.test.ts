@@ -2,20 +2,20 @@
 // they carry the class (and only the class) where the intent says, and move it as the network changes.
 import assert from 'node:assert/strict';
 import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView } from '../../controller/intents/reconcile.ts';
-import { INTENT_COOKIE_MASK, intentCookie, isIntentCookie } from '../../controller/intents/rules.ts';
+import { INTENT_COOKIE_MASK, intentCookie, isIntentCookie } from '../../controller/cookies.ts';
 import { defaultIntentSettings, initialIntentsState, type IntentRecord, type IntentSpec, type IntentsState } from '../../controller/intents/types.ts';
 import { OFPFC_ADD } from '../../controller/openflow/index.ts';
-import type { LinkTable } from '../../controller/topology/links.ts';
+import type { LinkStore } from '../../controller/topology/links.ts';
 import type { FakeNetwork } from '../routing/fake-network.ts';
 import { cut, diamondLinks, ep, fake, graph, H1, H2, H3, H4, HOSTS, mend, S1, S2, S3, S4, spec, tcp } from './fixture.ts';
 
 const SETTINGS = defaultIntentSettings;
 
-function view(links: LinkTable, loads: Record<string, number> = {}): NetworkView {
+function view(links: LinkStore, loads: Record<string, number> = {}): NetworkView {
   return { graph: graph(links), hosts: HOSTS, loads: new Map(Object.entries(loads)) };
 }
 
-function add(state: IntentsState, s: IntentSpec, links: LinkTable, net: FakeNetwork, now = 0, loads: Record<string, number> = {}): { state: IntentsState; rec: IntentRecord; step: IntentStep } {
+function add(state: IntentsState, s: IntentSpec, links: LinkStore, net: FakeNetwork, now = 0, loads: Record<string, number> = {}): { state: IntentsState; rec: IntentRecord; step: IntentStep } {
   const r = addIntent(state, s, view(links, loads), now, SETTINGS);
   assert.ok(r.ok, r.ok ? '' : r.message);
   net.apply(r.step.programs);

@@ -1,7 +1,7 @@
 // Congestion end to end on the diamond in Mininet: an iperf3 flow fills one of the two paths; the
 // controller must call exactly the links it loads congested (seen by mosquitto_sub on a real
 // Mosquitto, each hint valid against the shipped JSON Schemas), leave the idle ones ok, clear them when
-// the flow stops, and price the loaded path above the idle one in the cost map. The same events land in
+// the flow stops, and show the loaded path as the worst of the two in the cost map. The same events land in
 // the file log and, through a recorder on the bus, in a real Redis stream; replaying the file gives
 // them back in order.
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Ajv } from 'ajv';
-import type { Hint, CostRowHint, EventHint, LinkStateHint } from '../../bus/hints.ts';
+import { costEntries, type Hint, type CostRowHint, type EventHint, type LinkStateHint } from '../../bus/hints.ts';
 import { recordHints } from '../../bus/recorder.ts';
 import { RedisEventLog, readFileLog } from '../../bus/eventlog/index.ts';
 import type { HintSubscription } from '../../bus/subscriber.ts';
@@ -131,17 +131,21 @@ describe('congestion on the diamond (Mininet, Mosquitto, Redis)', function () {
     for (const id of idle) assert.ok(!states.some((s) => s.linkId === id && s.level === 'congested'), `${id} never congested`);
     assert.deepEqual(witness.invalid, [], 'every hint on the bus is valid against its schema');
 
-    // The cost row of s1: both paths to s4, the loaded one costlier and listed second.
-    const row = await waitFor('a cost row of s1 pricing the loaded path', () => {
+    // The cost row of s1: one entry for s4 over two equal-cost paths, the most loaded one congested
+    // and the best one not; the paths themselves come from the map (REST), not from the row.
+    const entry = await waitFor('a cost row of s1 pricing the loaded path', () => {
       const rows = witness.of('cost_row').filter((r: CostRowHint) => r.srcPid === s1);
       const last = rows.at(-1);
-      const toS4 = last?.costs.filter((c) => c.dstPid === s4) ?? [];
-      return toS4.length === 2 && toS4[1]!.level === 'congested' ? toS4 : undefined;
+      const toS4 = last === undefined ? undefined : costEntries(last.costs).find((c) => c.dstPid === s4);
+      return toS4 !== undefined && toS4.paths === 2 && toS4.worstLevel === 'congested' ? toS4 : undefined;
     });
-    const [best, worst] = row as [CostRowHint['costs'][number], CostRowHint['costs'][number]];
-    assert.deepEqual([...(worst.path ?? [])].sort(), loaded);
-    assert.ok(worst.bottleneckUtilization > best.bottleneckUtilization);
-    assert.ok(worst.availableBps < best.availableBps);
+    assert.notEqual(entry.level, 'congested');
+    assert.ok(entry.worstUtilization > entry.bottleneckUtilization);
+    assert.ok(entry.worstAvailableBps < entry.availableBps);
+    assert.ok(entry.aggregateBps >= entry.availableBps);
+    const paths = cn.running.monitor.costMap.paths(s1, s4);
+    assert.equal(paths.length, 2);
+    assert.ok(paths.some((p) => [...p].sort().join() === loaded.join()), `one of ${JSON.stringify(paths)} is the loaded path ${loaded.join()}`);
 
     await net.kill(client);
     await net.kill(server).catch(() => undefined);
