@@ -5,7 +5,8 @@
 // Per k: discovery time (every link direction of the wiring up in GET /api/v1/links), hosts
 // learned, sessions the controller closed, controller CPU over 1 s polls with idle links and with
 // 10% of links loaded, cost-row traffic on the bus, the time from a 95% load step on one link to
-// GET /api/v1/congestion and to a retained cost row showing it, and how long SIGTERM takes.
+// GET /api/v1/congestion and to a retained cost row showing it, the time from a cable failing (and
+// coming back) to GET /api/v1/links showing both directions down (up), and how long SIGTERM takes.
 // Capacity: no topology file is given, so meshflow takes the ports' 10 Gb/s speed as capacity;
 // loads are set as fractions of that.
 import { parseArgs } from 'node:util';
@@ -46,6 +47,8 @@ interface Result {
   busIdle: string;
   toCongestion: string;
   toCostRow: string;
+  cableDown: string;
+  cableUp: string;
   sigterm: string;
   rss: string;
   echo: string;
@@ -116,7 +119,7 @@ class BusCounter {
 async function runK(k: number): Promise<Result> {
   const res: Result = {
     k, switches: (5 * k * k) / 4, linkDirections: k * k * k, discovery: '-', hosts: '-', closes: 0, cpuIdle: '-', cpuLoaded: '-',
-    busIdle: '-', toCongestion: '-', toCostRow: '-', sigterm: '-', rss: '-', echo: '-',
+    busIdle: '-', toCongestion: '-', toCostRow: '-', cableDown: '-', cableUp: '-', sigterm: '-', rss: '-', echo: '-',
   };
   const dir = benchDir(`fabric-k${k}`);
   let c: RunningProcess | undefined;
@@ -196,6 +199,22 @@ async function runK(k: number): Promise<Result> {
     res.toCongestion = congMs === undefined ? `NOT within ${STEP_TIMEOUT_MS / 1000} s` : `${fmtMs(congMs)} ms`;
     res.toCostRow = rowMs === undefined || rowAt === undefined ? `NOT within ${STEP_TIMEOUT_MS / 1000} s` : `${fmtMs(rowAt - tStep)} ms`;
     console.log(`k=${k}: load step on ${stepLink} to 95%: /congestion "congested" after ${res.toCongestion}, cost row after ${res.toCostRow}`);
+    // A cable fails and comes back: PORT_STATUS at both ends, then LLDP over it again.
+    const [a, b] = stepLink.split('-');
+    const reverse = `${b}-${a}`;
+    const bothAre = (state: string) => async (): Promise<boolean> => {
+      const links = await getJson<{ id: string; state: string }[]>(`${api}/api/v1/links`);
+      return links.filter((l) => (l.id === stepLink || l.id === reverse) && l.state === state).length === 2;
+    };
+    let tCable = performance.now();
+    await emu.linkDown(stepLink);
+    const downMs = await until(bothAre('down'), STEP_TIMEOUT_MS, 20, tCable);
+    res.cableDown = downMs === undefined ? `NOT within ${STEP_TIMEOUT_MS / 1000} s` : `${fmtMs(downMs)} ms`;
+    tCable = performance.now();
+    await emu.linkUp(stepLink);
+    const upMs = await until(bothAre('up'), STEP_TIMEOUT_MS, 20, tCable);
+    res.cableUp = upMs === undefined ? `NOT within ${STEP_TIMEOUT_MS / 1000} s` : `${fmtMs(upMs)} ms`;
+    console.log(`k=${k}: cable of ${stepLink} down → both directions down in /links after ${res.cableDown}; up again → both up after ${res.cableUp}`);
     const s = await emu.stats();
     res.closes = s.closes;
     res.echo = `${s.echo.late} late of ${s.echo.sent}, max wait ${fmtMs(s.echo.maxWaitMs)} ms`;
@@ -219,7 +238,7 @@ const results: Result[] = [];
 for (const k of KS) results.push(await runK(k));
 console.log('');
 printTable(
-  ['k', 'switches', 'link dirs', 'discovery', 'hosts learned', 'sessions closed', 'CPU idle', 'CPU 10% loaded', 'cost rows idle', '95% step → /congestion', '→ cost row', 'SIGTERM', 'RSS MiB', 'emulator echoes (step window)'],
-  results.map((r) => [String(r.k), String(r.switches), String(r.linkDirections), r.discovery, r.hosts, String(r.closes), r.cpuIdle, r.cpuLoaded, r.busIdle, r.toCongestion, r.toCostRow, r.sigterm, r.rss, r.echo]),
+  ['k', 'switches', 'link dirs', 'discovery', 'hosts learned', 'sessions closed', 'CPU idle', 'CPU 10% loaded', 'cost rows idle', '95% step → /congestion', '→ cost row', 'cable down → /links', 'cable up → /links', 'SIGTERM', 'RSS MiB', 'emulator echoes (step window)'],
+  results.map((r) => [String(r.k), String(r.switches), String(r.linkDirections), r.discovery, r.hosts, String(r.closes), r.cpuIdle, r.cpuLoaded, r.busIdle, r.toCongestion, r.toCostRow, r.cableDown, r.cableUp, r.sigterm, r.rss, r.echo]),
 );
 console.log(`capacity: the ports' 10 Gb/s (no topology file); CPU: the controller process, % of one core. load average now ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

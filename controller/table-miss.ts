@@ -26,12 +26,11 @@ import {
   OFPMF_STATS,
   OFPP_CONTROLLER,
 } from './openflow/index.ts';
-import type { Instruction, MultipartReplyBody } from './openflow/index.ts';
+import type { Instruction } from './openflow/index.ts';
 import { ETH_TYPE_LLDP } from './packet/index.ts';
-import type { Outgoing } from './session.ts';
+import type { Unnumbered as Outgoing } from './openflow/index.ts';
+import type { MeterFeatures } from './session/requests.ts';
 
-/** A switch's answer to the meter features multipart request. */
-export type MeterFeatures = Extract<MultipartReplyBody, { kind: 'meter_features' }>;
 
 export interface TableMissSettings {
   /** Packet-ins per second the switch lets through on the table-miss entry; 0: no meter. */

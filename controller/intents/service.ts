@@ -38,6 +38,8 @@ export class IntentService {
   readonly counters = { steps: 0, programsFailed: 0, moves: 0 };
   private current: IntentsState = initialIntentsState;
   private readonly plans = new PlanTracker();
+  /** The last step's announcement of its path changes. */
+  private announced: Promise<void> = Promise.resolve();
   private readonly samples = new Map<string, ByteSample>();
   private readonly own = new Map<string, Utilization>();
   private readonly clock: Clock;
@@ -149,10 +151,14 @@ export class IntentService {
     this.counters.moves += step.changes.length;
     const programs = step.programs;
     const changes = step.changes;
-    // Not queued behind earlier steps: each switch's programmer keeps the order of submission, and
-    // every path version has cookies of its own.
+    // Programs are not queued behind earlier steps: each switch's programmer keeps the order of
+    // submission, and every path version has cookies of its own. Announcements keep step order, so
+    // a listener never hears an older path after a newer one.
+    const installed = this.execute(programs);
+    const previous = this.announced;
     const carried = (async () => {
-      await this.execute(programs);
+      await installed;
+      await previous;
       for (const c of changes) {
         try {
           this.opts.onPathChange?.(c);
@@ -161,6 +167,7 @@ export class IntentService {
         }
       }
     })();
+    this.announced = carried.catch(() => undefined);
     this.plans.track(carried, (err) => this.log?.error({ err }, 'intent step failed'));
   }
 

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encode, encodeAll, flowMod, OFPP_ANY, OFPP_CONTROLLER, OFPCML_NO_BUFFER } from '../openflow/index.ts';
+import { encode, encodeAll, OFPP_ANY } from '../openflow/index.ts';
+import { tableMiss } from '../table-miss.ts';
 import type { ErrorMsg, FeaturesReply, FlowRemoved, OfMessage, PacketIn, Port, PortStats, PortStatus, Unnumbered, OpenFlowError } from '../openflow/index.ts';
 import { systemClock, type Clock, type Cancel } from '../../bus/clock.ts';
 import { Programmer, type BatchSink } from '../programmer.ts';
@@ -41,15 +42,6 @@ export interface SessionEvents {
   close: [reason: string];
 }
 
-/** Everything unmatched goes to the controller, whole. */
-export const defaultTableMiss: TableMissPolicy = () => [
-  flowMod({
-    priority: 0,
-    match: [],
-    instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: OFPP_CONTROLLER, maxLen: OFPCML_NO_BUFFER }] }],
-  }),
-];
-
 /** Who waits for the reply to an xid. */
 interface Waiter {
   replied(xid: number, reply: OfMessage | readonly MultipartReplyBody[]): void;
@@ -78,7 +70,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     super();
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
-    this.tableMiss = opts.tableMiss ?? defaultTableMiss;
+    this.tableMiss = opts.tableMiss ?? (() => tableMiss(undefined));
     this.maxUnsentBytes = opts.maxUnsentBytes ?? 32 << 20;
     const echoIntervalMs = opts.echoIntervalMs ?? 5000;
     const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;

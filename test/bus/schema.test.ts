@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { costColumns, costEntries, HINT_KINDS, isStale, linkIdOf, parseLinkId, formatDpid } from '../../bus/hints.ts';
 import { parseHint, validateHint, type HintErrorCode } from '../../bus/parse.ts';
+import { readFileLog } from '../../bus/eventlog/file.ts';
 import { renderSchemaFiles, SCHEMA_DIR, schemaFileName } from '../../bus/schemas/generate.ts';
 import { parseTopic, routeOf, topicMatches, topics, patterns, TOPIC_ROOT } from '../../bus/topics.ts';
 import { A, B, LINK_AB, bodies, full } from './fixtures.ts';
@@ -174,5 +176,20 @@ describe('hint schema: cost rows', () => {
       worstLevel: 'warning',
     });
     assert.deepEqual(costColumns(entries), bodies.cost_row.costs);
+  });
+
+  it('are skipped, and counted, when a replay reads a log recorded with version 1 rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mf-v1-log-'));
+    try {
+      const path = join(dir, 'old.jsonl');
+      const v1row = full('cost_row', { v: 1, costs: [{ dstPid: 'edge-s2', bottleneckUtilization: 0.9, availableBps: 1e6, hops: 1, level: 'congested', path: [LINK_AB] }] });
+      await writeFile(path, [JSON.stringify(v1row), JSON.stringify(full('event')), JSON.stringify(full('cost_row'))].join('\n') + '\n');
+      let skipped = 0;
+      const hints = await readFileLog(path, {}, () => skipped++);
+      assert.deepEqual(hints.map((h) => `${h.kind}/${h.v}`), ['event/1', 'cost_row/2']);
+      assert.equal(skipped, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

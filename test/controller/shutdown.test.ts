@@ -108,7 +108,9 @@ describe('meshflow controller shutdown', function () {
     const [ofPort, apiUrl] = await waitFor('the controller to listen', () => {
       const m = /"ofPort":(\d+),"api":"([^"]+)"/.exec(stderr);
       return m ? ([Number(m[1]), m[2]!] as const) : undefined;
-    }, { timeoutMs: 30_000 }).catch((err: Error) => { throw new Error(`${err.message}: ${stderr.slice(0, 3000)}`); });
+    }, { timeoutMs: 30_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}; the controller said: ${stderr.slice(0, 3000)}`);
+    });
     const sw = stormingSwitch(ofPort, 0x5a5an);
     try {
       await sw.ready;

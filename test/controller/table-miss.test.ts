@@ -25,8 +25,8 @@ import {
   TABLE_MISS_METER_ID,
   canMeterPacketIns,
   tableMiss,
-  type MeterFeatures,
 } from '../../controller/table-miss.ts';
+import type { MeterFeatures } from '../../controller/session/requests.ts';
 import type { Outgoing } from '../../controller/session.ts';
 
 /** What Open vSwitch 3.1 answers on a netdev bridge (ovs-ofctl meter-features). */

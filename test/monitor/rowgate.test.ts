@@ -55,13 +55,15 @@ describe('monitor: cost row gate', () => {
     assert.deepEqual(gate.changed(changed(true), rowOf, 10), [P1]);
   });
 
-  it('refreshes every row it sent, and forgets pids that are gone', () => {
+  it('refreshes every row it sent, within the refresh period but not all at once, and forgets pids that are gone', () => {
     const gate = new RowGate({ refreshMs: 10_000 });
     const row = [entry(0.1)];
-    gate.sent(P1, row, 0);
-    gate.sent(P2, row, 5000);
-    assert.deepEqual(gate.due(9999, () => row), []);
-    assert.deepEqual(gate.due(10_000, () => row), [P1]);
+    const pids = Array.from({ length: 64 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
+    for (const p of pids) gate.sent(p, row, 0);
+    assert.deepEqual(gate.due(7499, () => row), [], 'none before three quarters of the period');
+    const firstHalf = gate.due(8750, () => row).length;
+    assert.ok(firstHalf > 8 && firstHalf < 56, `${firstHalf} of 64 refreshed by 8.75 s: spread over the last quarter`);
+    assert.deepEqual(gate.due(10_000, () => row).sort(), [...pids].sort());
     gate.keepOnly([P1]);
     assert.deepEqual(gate.due(20_000, () => row), [P1]);
   });
@@ -70,6 +72,7 @@ describe('monitor: cost row gate', () => {
     const a = [entry(0.1)];
     assert.equal(materiallyChanged(a, [entry(0.1, { worstLevel: 'warning' })]), true);
     assert.equal(materiallyChanged(a, [entry(0.1, { paths: 1 })]), true);
+    assert.equal(materiallyChanged(a, [entry(0.1, { paths: 4 })]), false, 'more paths rides along with the next row');
     assert.equal(materiallyChanged(a, [entry(0.1, { aggregateBps: a[0]!.aggregateBps / 2 })]), true);
     assert.equal(materiallyChanged(a, [entry(0.1, { worstUtilization: 0.2 })]), true);
     assert.equal(materiallyChanged(a, [entry(0.12)]), false);
