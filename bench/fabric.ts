@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { startFabric, PORT_CAPACITY_BPS, type EmuHandle } from './emu/driver.ts';
-import { benchDir, startMeshflow, type RunningProcess } from './emu/controllers.ts';
+import { benchDir, removeBenchDir, startMeshflow, type RunningProcess } from './emu/controllers.ts';
 import { CpuMeter, rssMiB } from './emu/proc.ts';
 import { fmtInt, fmtMs, printTable, sleep } from './emu/report.ts';
 import { rowShows } from './emu/costrow.ts';
@@ -122,6 +122,7 @@ async function runK(k: number): Promise<Result> {
     busIdle: '-', toCongestion: '-', toCostRow: '-', cableDown: '-', cableUp: '-', sigterm: '-', rss: '-', echo: '-',
   };
   const dir = benchDir(`fabric-k${k}`);
+  let ok = true;
   let c: RunningProcess | undefined;
   let emu: EmuHandle | undefined;
   let bus: MqttClient | undefined;
@@ -220,7 +221,8 @@ async function runK(k: number): Promise<Result> {
     res.echo = `${s.echo.late} late of ${s.echo.sent}, max wait ${fmtMs(s.echo.maxWaitMs)} ms`;
     res.rss = fmtInt(rssMiB(c.pid));
   } catch (err) {
-    console.log(`k=${k}: FAILED: ${(err as Error).message}`);
+    console.log(`k=${k}: FAILED: ${(err as Error).message} (logs in ${dir})`);
+    ok = false;
   } finally {
     await bus?.endAsync(true).catch(() => undefined);
     if (c) {
@@ -229,6 +231,7 @@ async function runK(k: number): Promise<Result> {
       console.log(`k=${k}: SIGTERM → exit ${res.sigterm}`);
     }
     await emu?.stop();
+    if (ok) removeBenchDir(dir);
   }
   return res;
 }

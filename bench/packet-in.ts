@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { startCbench, type EmuHandle, type EmuStats } from './emu/driver.ts';
-import { benchDir, referenceAvailable, startMeshflow, startOsken, startOvsTestController, type RunningProcess } from './emu/controllers.ts';
+import { benchDir, removeBenchDir, referenceAvailable, startMeshflow, startOsken, startOvsTestController, type RunningProcess } from './emu/controllers.ts';
 import { CpuMeter, rssMiB } from './emu/proc.ts';
 import { fmtInt, fmtMs, median, printTable, sleep } from './emu/report.ts';
 
@@ -149,6 +149,7 @@ async function cbenchRun(name: string, macs: number): Promise<void> {
   let c: RunningProcess | undefined;
   let emu: EmuHandle | undefined;
   const label = `${name} ${SWITCHES}x${macs}`;
+  let ok = true;
   try {
     c = await startController(name, dir);
     emu = await startCbench({ port: c.ofPort, switches: SWITCHES, macs, dests: DESTS, lostAfterMs: LOST_AFTER_MS });
@@ -172,12 +173,14 @@ async function cbenchRun(name: string, macs: number): Promise<void> {
       await sleep(300);
     }
   } catch (err) {
-    console.log(`${label}: FAILED: ${(err as Error).message}`);
+    console.log(`${label}: FAILED: ${(err as Error).message} (logs in ${dir})`);
     rows.push({ controller: name, macs, mode: MODES.join('+'), loops: [], note: `failed: ${(err as Error).message}` });
+    ok = false;
   } finally {
     await emu?.stop();
     const stopped = await c?.stop(5000);
     if (stopped?.killed) console.log(`${label}: did not end within 5 s of SIGTERM: killed`);
+    if (ok) removeBenchDir(dir);
   }
 }
 
@@ -197,6 +200,7 @@ interface StormReport {
 
 async function storm(): Promise<StormReport | string> {
   const dir = benchDir('storm');
+  let ok = true;
   let c: RunningProcess | undefined;
   let emu: EmuHandle | undefined;
   try {
@@ -266,11 +270,13 @@ async function storm(): Promise<StormReport | string> {
       after,
     };
   } catch (err) {
-    return `storm FAILED: ${(err as Error).message}`;
+    ok = false;
+    return `storm FAILED: ${(err as Error).message} (logs in ${dir})`;
   } finally {
     await emu?.stop();
     const stopped = await c?.stop(5000);
     if (stopped?.killed) console.log('storm: meshflow did not end within 5 s of SIGTERM: killed');
+    if (ok) removeBenchDir(dir);
   }
 }
 

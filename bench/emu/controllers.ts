@@ -2,7 +2,7 @@
 // os-ken with the L2 learning app in bench/reference/, and Open vSwitch's ovs-testcontroller.
 // Each is stopped by its PID; stop() reports how long SIGTERM took.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,8 +105,13 @@ function launch(name: string, cmd: string, args: readonly string[], logFile: str
   };
 }
 
+/** A fresh directory for one run's logs and event log; removeBenchDir() it when the run went well. */
 export function benchDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `meshflow-bench-${tag}-`));
+}
+
+export function removeBenchDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export interface MeshflowOptions {
