@@ -64,7 +64,9 @@ export function writeTaggedPacketIn(buf: Buffer, off: number, xid: number, inPor
   b.writeUInt16BE(0, ip + 10);
   b.writeUInt16BE(internetChecksum(b.subarray(ip, ip + 20)), ip + 10);
   const udp = ip + 20;
-  b.writeUInt16BE(40000 + (seq & 0x3ff), udp);
+  // One source port per source host, as cbench repeats one frame per MAC: a switch's flows are
+  // bounded by sources × destinations, and a repeat is a flow whose rule idled out.
+  b.writeUInt16BE(40000 + (src & 0x3fff), udp);
   b.writeUInt16BE(9, udp + 2);
   b.writeUInt16BE(TAGGED_FRAME_LEN - 34, udp + 4);
   b.writeUInt16BE(0, udp + 6);
