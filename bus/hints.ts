@@ -9,7 +9,7 @@ import type {
   WeightsSchema,
 } from './schemas/definitions.ts';
 
-export { HINT_KINDS, HINT_VERSIONS, COST_FIELDS, LEVELS, EVENT_NAMES, WEIGHT_MAX } from './schemas/definitions.ts';
+export { HINT_KINDS, HINT_VERSIONS, COST_FIELDS, OPTIONAL_COST_FIELDS, LEVELS, EVENT_NAMES, WEIGHT_MAX } from './schemas/definitions.ts';
 export type { HintKind } from './schemas/definitions.ts';
 
 export type LinkStateHint = Static<typeof LinkStateSchema>;
@@ -28,9 +28,9 @@ export type EventName = EventHint['event'];
 /** A cost row's entries as the row carries them: one array per field. */
 export type CostColumns = CostRowHint['costs'];
 /** One destination of a cost row (the controller's CostEntry). */
-export type CostEntry = { readonly [F in keyof CostColumns]: CostColumns[F][number] };
+export type CostEntry = { readonly [F in keyof CostColumns]: NonNullable<CostColumns[F]>[number] };
 /** Columns as a reader holds them. */
-type ColumnsView = { readonly [F in keyof CostColumns]: readonly CostColumns[F][number][] };
+type ColumnsView = { readonly [F in keyof CostColumns]: readonly NonNullable<CostColumns[F]>[number][] };
 
 /** Entries → the columns a cost_row carries. */
 export function costColumns(entries: readonly CostEntry[]): CostColumns {
@@ -45,6 +45,8 @@ export function costColumns(entries: readonly CostEntry[]): CostColumns {
     aggregateBps: entries.map((e) => e.aggregateBps),
     level: entries.map((e) => e.level),
     worstLevel: entries.map((e) => e.worstLevel),
+    // An optional column: present when the entries carry it (a map made with delay probes).
+    ...(entries.length > 0 && entries.every((e) => e.queueDelayMs !== undefined) ? { queueDelayMs: entries.map((e) => e.queueDelayMs as number) } : {}),
   };
 }
 
@@ -61,6 +63,7 @@ export function costEntryAt(c: ColumnsView, i: number): CostEntry {
     aggregateBps: c.aggregateBps[i] as number,
     level: c.level[i] as Level,
     worstLevel: c.worstLevel[i] as Level,
+    ...(c.queueDelayMs === undefined ? {} : { queueDelayMs: c.queueDelayMs[i] as number }),
   };
 }
 

@@ -1,7 +1,7 @@
 // parseHint: payload bytes → a typed hint, or a coded error naming the field at fault.
 // Validators are compiled once from the same definitions that produce the shipped schemas.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { COST_FIELDS, HINT_KINDS, HINT_VERSIONS, SCHEMAS, type HintKind } from './schemas/definitions.ts';
+import { COST_FIELDS, OPTIONAL_COST_FIELDS, HINT_KINDS, HINT_VERSIONS, SCHEMAS, type HintKind } from './schemas/definitions.ts';
 import type { Hint } from './hints.ts';
 import { parseTopic } from './topics.ts';
 
@@ -87,9 +87,9 @@ export function validateHint(value: unknown): ParseResult {
   if (hint.kind === 'cost_row') {
     // JSON Schema cannot say that arrays have equal lengths: every column has one element per destination.
     const n = hint.costs.dstPid.length;
-    const short = COST_FIELDS.find((f) => hint.costs[f].length !== n);
+    const short = [...COST_FIELDS, ...OPTIONAL_COST_FIELDS].find((f) => hint.costs[f] !== undefined && hint.costs[f].length !== n);
     if (short !== undefined) {
-      return fail('HINT_ERR_MISMATCH', `/costs/${short}`, `/costs/${short}: ${hint.costs[short].length} elements for ${n} destinations`);
+      return fail('HINT_ERR_MISMATCH', `/costs/${short}`, `/costs/${short}: ${hint.costs[short]?.length} elements for ${n} destinations`);
     }
   }
   if (hint.kind === 'link_state') {

@@ -153,7 +153,8 @@ function convert(file: string, key: string, target: KeyTarget, value: unknown): 
     return invert ? !value : value;
   }
   const many = option.variadic || Array.isArray(option.defaultValue);
-  const items = Array.isArray(value) ? value : [value];
+  // A list flag of key=value items (--port-capacity s1-eth2=8mbit) may be written as a mapping.
+  const items = Array.isArray(value) ? value : many && isPlain(value) ? Object.entries(value).map(([k, v]) => `${k}=${String(v)}`) : [value];
   if (Array.isArray(value) && !many) fail(`expected one value, got a list`);
   let acc: unknown = many ? option.defaultValue : undefined;
   for (const item of items) {

@@ -6,11 +6,12 @@
 //
 // LLDP has a bucket of its own per switch: discovery's frames arrive on the same switch as the
 // storm, and a bucket shared with it would refuse them in proportion to the storm, so links would
-// expire (seen on Mininet: 98% refused, a link of the stormy switch expired within seconds). The
+// expire (seen on Mininet: 98% refused, a link of the stormy switch expired within seconds). Delay
+// probes (ethertype 0x88b5, monitor/probes.ts) are discovery-like and share that bucket. The
 // frame's ethertype is read in place from the raw PACKET_IN, with no decoding.
 
 import { OFPT_PACKET_IN } from './openflow/index.ts';
-import { ETH_TYPE_LLDP, ETH_TYPE_QINQ, ETH_TYPE_VLAN } from './packet/index.ts';
+import { ETH_TYPE_LLDP, ETH_TYPE_PROBE, ETH_TYPE_QINQ, ETH_TYPE_VLAN } from './packet/index.ts';
 
 export interface AdmissionSettings {
   /** Packet-ins admitted per second per switch, sustained; 0 admits everything. */
@@ -51,7 +52,7 @@ interface SwitchBuckets {
 const PACKET_IN_MATCH_AT = 24;
 
 /**
- * True when a raw OpenFlow 1.3 PACKET_IN carries an LLDP frame (untagged or behind VLAN tags).
+ * True when a raw OpenFlow 1.3 PACKET_IN carries an LLDP frame or a delay probe (untagged or behind VLAN tags).
  * Reads a few bytes in place; anything short or odd is "not LLDP".
  */
 export function isLldpPacketIn(frame: Uint8Array): boolean {
@@ -63,7 +64,7 @@ export function isLldpPacketIn(frame: Uint8Array): boolean {
   for (let tags = 0; tags <= 2; tags++) {
     if (at + 2 > frame.length) return false;
     const type = (frame[at]! << 8) | frame[at + 1]!;
-    if (type === ETH_TYPE_LLDP) return true;
+    if (type === ETH_TYPE_LLDP || type === ETH_TYPE_PROBE) return true;
     if (type !== ETH_TYPE_VLAN && type !== ETH_TYPE_QINQ) return false;
     at += 4;
   }

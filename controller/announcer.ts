@@ -107,6 +107,8 @@ export class Announcer {
         prev &&
         prev.value.level === load.level &&
         Math.abs(prev.value.utilization - load.utilization) <= this.delta &&
+        // A queue that moved by more than a millisecond is news too.
+        Math.abs((prev.value.queueDelayMs ?? 0) - (load.queueDelayMs ?? 0)) <= 1 &&
         now - prev.at < this.refreshMs
       ) {
         continue;
@@ -122,6 +124,10 @@ export class Announcer {
         utilization: Math.round(load.utilization * 1000) / 1000,
         drops: Math.round(load.drops * 10) / 10,
         level: load.level,
+        // Delay figures to 0.01 ms, when the probes have them.
+        ...(load.delayMs === undefined
+          ? {}
+          : { delayMs: round2(load.delayMs), baseDelayMs: round2(load.baseDelayMs ?? 0), queueDelayMs: round2(load.queueDelayMs ?? 0) }),
       });
     }
     // Rows held back by the rate limit, and rows due for their refresh.
@@ -166,3 +172,5 @@ export class Announcer {
     }
   }
 }
+
+const round2 = (ms: number): number => Math.round(ms * 100) / 100;

@@ -34,12 +34,20 @@ export interface RunOptions {
   readonly lldpIntervalMs?: number;
   /** Link capacities in bit/s by sending port "<dpid>:<port>" (e.g. from a topology file). */
   readonly capacities?: NetworkOptions['capacities'];
+  /** Capacity of every link no other source knows (bit/s; --link-capacity). */
+  readonly linkCapacityBps?: number;
+  /** Capacities by sending port, "<dpid>:<port>" or the port's name (config file; capacity.ts has the precedence). */
+  readonly portCapacities?: ReadonlyMap<string, number>;
+  /** Read the shaping rate (tc) of interfaces named as switch ports, as link capacities (default true). */
+  readonly readShaping?: boolean;
   /** Spread flows over equal-cost paths (default true); false: one path per host pair. */
   readonly ecmp?: boolean;
   /** Host names by MAC (e.g. from a topology file). */
   readonly hostNames?: NetworkOptions['hostNames'];
   /** Port statistics period (default 1000 ms, 100 at the least). */
   readonly pollIntervalMs?: number;
+  /** Delay probes: one per link direction per this many ms (default: the poll interval; 0: none). */
+  readonly probeIntervalMs?: number;
   /** Congestion thresholds, sample counts and smoothing. */
   readonly levels?: Partial<LevelSettings>;
   /** Broker for the hint bus; without one, hints go to the stream and the event log only. */
@@ -130,11 +138,22 @@ export async function runController(opts: RunOptions = {}): Promise<RunningContr
     const network = new Network(controller, {
       lldpIntervalMs: opts.lldpIntervalMs,
       capacities: opts.capacities,
+      capacity: {
+        ...(opts.linkCapacityBps === undefined ? {} : { defaultBps: opts.linkCapacityBps }),
+        ...(opts.portCapacities === undefined ? {} : { perPort: opts.portCapacities }),
+      },
+      shaping: opts.readShaping === false ? false : { logger: log },
       ecmp: opts.ecmp,
       hostNames: opts.hostNames,
       logger: log,
     });
-    const monitor = new Monitor(controller, network.discovery, { pollIntervalMs: opts.pollIntervalMs, levels: opts.levels, logger: log });
+    const monitor = new Monitor(controller, network.discovery, {
+      pollIntervalMs: opts.pollIntervalMs,
+      levels: opts.levels,
+      // Delay probes run by default, one per link direction per poll interval.
+      probeIntervalMs: opts.probeIntervalMs ?? opts.pollIntervalMs ?? 1000,
+      logger: log,
+    });
     const hub = new StreamHub();
     const metrics = new ControllerMetrics(controller, { hub, admission });
     // A gone switch's bucket and series go with it (a reconnect starts with a full bucket).

@@ -75,6 +75,10 @@ export const LinkStateSchema = Type.Object(
     utilization: NonNegative('rateBps / capacityBps'),
     drops: NonNegative('dropped packets per second'),
     level: Level,
+    // From the delay probes, when the controller runs them and a probe of this direction came back.
+    delayMs: Type.Optional(NonNegative('one-way delay of this direction, ms (probe receive − send time, less both switches\' control-channel delays)')),
+    baseDelayMs: Type.Optional(NonNegative('the least one-way delay over the baseline window, ms: the link with empty queues')),
+    queueDelayMs: Type.Optional(NonNegative('queueing delay, ms: delayMs − baseDelayMs')),
   },
   { ...strict, title: 'meshflow link_state hint', $id: 'urn:meshflow:hint:v1:link_state' },
 );
@@ -127,6 +131,8 @@ export const COST_FIELDS = [
   'level',
   'worstLevel',
 ] as const;
+/** Columns a row carries only sometimes (queueDelayMs: when the controller runs delay probes). */
+export const OPTIONAL_COST_FIELDS = ['queueDelayMs'] as const;
 
 // Stored by column: entry i is the i-th element of every array. Field names spelled once per row
 // rather than per entry keep a 127-entry row (a fat-tree with k=16) near 11 KiB instead of 28.
@@ -142,6 +148,11 @@ const CostColumns = Type.Object(
     aggregateBps: Type.Array(NonNegative(), { description: 'room of the equal-cost set: the smallest total room of any hop layer, bit/s' }),
     level: Type.Array(Level, { description: "the best path's level ('down': unreachable)" }),
     worstLevel: Type.Array(Level, { description: "the most loaded path's level" }),
+    queueDelayMs: Type.Optional(
+      Type.Array(NonNegative(), {
+        description: 'with delay probes: the least queueing delay (ms) of any equal-cost path, each the sum over its links (0: unreachable)',
+      }),
+    ),
   },
   { ...strict, description: 'one entry per destination, by column: every array has one element per dstPid' },
 );

@@ -71,6 +71,7 @@ export const costEntrySchema = {
     aggregateBps: { type: 'number', minimum: 0, description: 'room of the whole equal-cost set: the smallest total room of any hop layer' },
     level: levelSchema,
     worstLevel: levelSchema,
+    queueDelayMs: { type: 'number', minimum: 0, description: 'with delay probes: the least queueing delay (ms) of any equal-cost path, each the sum over its links' },
     equalCostPaths: {
       type: 'array',
       items: { type: 'array', items: { type: 'string' } },

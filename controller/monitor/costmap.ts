@@ -1,6 +1,7 @@
 // The cost map (after IETF ALTO): from each attachment point (a switch with hosts) to every other,
 // what a reader needs to choose: hops, how many equal-cost paths, the best and the most loaded
-// path's bottleneck, the room of the whole equal-cost set, and the levels.
+// path's bottleneck, the room of the whole equal-cost set, and the levels; with delay probes, the
+// least queueing delay of any of the paths (the sum over its links: queueing delays add up).
 //
 // Structure once, numbers often. Per destination, one backward search (topology/shortest.ts) gives
 // the equal-cost DAG; it is kept as integer arrays and rebuilt only when links or attachment points
@@ -30,6 +31,12 @@ export interface CostEntry {
   /** Level of the best path and of the most loaded one ('down' when unreachable). */
   readonly level: Level;
   readonly worstLevel: Level;
+  /**
+   * Only in a map made with queueDelay: the least queueing delay (ms, 0.1 ms steps) of any of the
+   * equal-cost paths, each the sum over its links (0 when unreachable). Its path may differ from
+   * the best path by utilization.
+   */
+  readonly queueDelayMs?: number;
 }
 
 export interface CostMapView {
@@ -50,6 +57,8 @@ export interface LinkFigures {
   readonly level: Level;
   /** When given, replaces the capacity the link was discovered with. */
   readonly capacityBps?: number;
+  /** Queueing delay above the link's baseline (ms), from the delay probes; absent counts as 0. */
+  readonly queueDelayMs?: number;
 }
 
 /** What one call changed. */
@@ -65,6 +74,8 @@ const LEVEL_OF: readonly Level[] = ['ok', 'warning', 'congested', 'down'];
 
 /** Utilizations are kept to 3 decimals (what rows carry), so a link whose load wobbles below that changes nothing. */
 export const quantize = (u: number): number => Math.round(Math.max(0, u) * 1000) / 1000;
+/** Queueing delays are kept to 0.1 ms: finer is probe noise, and rows would churn with it. */
+export const quantizeMs = (ms: number): number => Math.round(Math.max(0, ms) * 10) / 10;
 /** A link's room in whole bit/s, from its quantized utilization: sums over links stay exact. */
 export const roomOf = (capacityBps: number, u: number): number => Math.max(0, Math.round(capacityBps * (1 - u)));
 
@@ -84,7 +95,8 @@ export function sameEntry(a: CostEntry, b: CostEntry): boolean {
     a.worstAvailableBps === b.worstAvailableBps &&
     a.aggregateBps === b.aggregateBps &&
     a.level === b.level &&
-    a.worstLevel === b.worstLevel
+    a.worstLevel === b.worstLevel &&
+    a.queueDelayMs === b.queueDelayMs
   );
 }
 
@@ -130,6 +142,12 @@ interface LoadState {
   readonly u: number;
   readonly severity: number;
   readonly capacityBps: number | undefined;
+  readonly q: number;
+}
+
+export interface CostMapOptions {
+  /** Entries carry queueDelayMs (the monitor sets it when delay probes run). */
+  readonly queueDelay?: boolean;
 }
 
 export class CostMap implements CostMapView {
@@ -140,6 +158,7 @@ export class CostMap implements CostMapView {
   private linkU = new Float64Array(0);
   private linkSev = new Int8Array(0);
   private linkRoom = new Float64Array(0);
+  private linkQ = new Float64Array(0);
   /** Links whose figures moved since the columns were last computed. */
   private linkMoved = new Uint8Array(0);
   /** entries[src * n + dst]; the diagonal is unused. */
@@ -154,11 +173,17 @@ export class CostMap implements CostMapView {
   private worstRoom = new Float64Array(0);
   private bestSev = new Int8Array(0);
   private worstSev = new Int8Array(0);
+  private bestQ = new Float64Array(0);
   private outRoom = new Float64Array(0);
   private touched = new Uint8Array(0);
   private stamp = new Int32Array(0);
   private queue = new Int32Array(0);
   private token = 0;
+  private readonly withDelay: boolean;
+
+  constructor(opts: CostMapOptions = {}) {
+    this.withDelay = opts.queueDelay === true;
+  }
 
   get version(): number {
     return this.changes;
@@ -210,6 +235,7 @@ export class CostMap implements CostMapView {
     this.linkU = new Float64Array(L);
     this.linkSev = new Int8Array(L);
     this.linkRoom = new Float64Array(L);
+    this.linkQ = new Float64Array(L);
     this.linkMoved = new Uint8Array(L);
     for (let l = 0; l < L; l++) this.setLink(l);
     this.sizeScratch(s.switchCount);
@@ -264,19 +290,21 @@ export class CostMap implements CostMapView {
     const moved: number[] = [];
     let any = false;
     for (const f of loads) {
-      const next: LoadState = { u: quantize(f.utilization), severity: SEVERITY[f.level], capacityBps: f.capacityBps };
+      const q = this.withDelay ? quantizeMs(f.queueDelayMs ?? 0) : 0;
+      const next: LoadState = { u: quantize(f.utilization), severity: SEVERITY[f.level], capacityBps: f.capacityBps, q };
       // A link outside the structure is down or not yet known: what it measured is no guide to
       // when it is back, so it starts from nothing (the next poll prices it).
       const l = s.linkIndex.get(f.linkId);
       if (l === undefined) continue;
       const prev = this.loads.get(f.linkId);
-      if (prev !== undefined && prev.u === next.u && prev.severity === next.severity && prev.capacityBps === next.capacityBps) continue;
+      if (prev !== undefined && prev.u === next.u && prev.severity === next.severity && prev.capacityBps === next.capacityBps && prev.q === next.q) continue;
       this.loads.set(f.linkId, next);
       const room = this.linkRoom[l];
       const u = this.linkU[l];
       const sev = this.linkSev[l];
+      const lq = this.linkQ[l];
       this.setLink(l);
-      if (room === this.linkRoom[l] && u === this.linkU[l] && sev === this.linkSev[l]) continue;
+      if (room === this.linkRoom[l] && u === this.linkU[l] && sev === this.linkSev[l] && lq === this.linkQ[l]) continue;
       this.linkMoved[l] = 1;
       moved.push(l);
       for (const c of s.linkColumns[l] as Int32Array) {
@@ -306,6 +334,7 @@ export class CostMap implements CostMapView {
     this.linkU[l] = u;
     this.linkSev[l] = f?.severity ?? 0;
     this.linkRoom[l] = roomOf(f?.capacityBps ?? link.capacityBps, u);
+    this.linkQ[l] = f?.q ?? 0;
   }
 
   private sizeScratch(n: number): void {
@@ -316,6 +345,7 @@ export class CostMap implements CostMapView {
     this.worstRoom = new Float64Array(n);
     this.bestSev = new Int8Array(n);
     this.worstSev = new Int8Array(n);
+    this.bestQ = new Float64Array(n);
     this.outRoom = new Float64Array(n);
     this.touched = new Uint8Array(n);
     this.stamp = new Int32Array(n);
@@ -334,8 +364,8 @@ export class CostMap implements CostMapView {
     const col = s.columns[c] as Column;
     const { order, nextStart, next, dist } = col;
     const { linkDst } = s;
-    const { linkU, linkSev, linkRoom, linkMoved } = this;
-    const { bestU, bestRoom, worstU, worstRoom, bestSev, worstSev, outRoom, touched } = this;
+    const { linkU, linkSev, linkRoom, linkQ, linkMoved } = this;
+    const { bestU, bestRoom, worstU, worstRoom, bestSev, worstSev, bestQ, outRoom, touched } = this;
     // Nearest first, so every link's far end is done before its near end.
     if (order.length > 0) {
       const d = order[0] as number;
@@ -345,6 +375,7 @@ export class CostMap implements CostMapView {
       worstRoom[d] = Infinity;
       bestSev[d] = 0;
       worstSev[d] = 0;
+      bestQ[d] = 0;
       outRoom[d] = 0;
       touched[d] = 0;
     }
@@ -356,6 +387,7 @@ export class CostMap implements CostMapView {
       let wr = Infinity;
       let bs = 127;
       let ws = -1;
+      let bq = Infinity;
       let out = 0;
       let t = 0;
       for (let e = nextStart[v] as number, end = nextStart[v + 1] as number; e < end; e++) {
@@ -378,6 +410,8 @@ export class CostMap implements CostMapView {
         if (pbs < bs) bs = pbs;
         const pws = Math.max(ls, worstSev[w] as number);
         if (pws > ws) ws = pws;
+        const pbq = (linkQ[l] as number) + (bestQ[w] as number);
+        if (pbq < bq) bq = pbq;
       }
       bestU[v] = bu;
       bestRoom[v] = br;
@@ -385,6 +419,7 @@ export class CostMap implements CostMapView {
       worstRoom[v] = wr;
       bestSev[v] = bs;
       worstSev[v] = ws;
+      bestQ[v] = bq;
       outRoom[v] = out;
       touched[v] = t;
     }
@@ -397,9 +432,11 @@ export class CostMap implements CostMapView {
       const v = s.pidSwitch[i] as number;
       if (!all && (v < 0 || touched[v] === 0)) continue;
       const hops = v < 0 ? -1 : (dist[v] as number);
-      const e =
+      const e: CostEntry =
         hops <= 0
-          ? unreachable(col.dstPid)
+          ? this.withDelay
+            ? { ...unreachable(col.dstPid), queueDelayMs: 0 }
+            : unreachable(col.dstPid)
           : {
               dstPid: col.dstPid,
               hops,
@@ -411,6 +448,8 @@ export class CostMap implements CostMapView {
               aggregateBps: this.aggregate(col, v, below),
               level: LEVEL_OF[bestSev[v] as number] as Level,
               worstLevel: LEVEL_OF[worstSev[v] as number] as Level,
+              // Sums of 0.1 ms steps, rounded back to them (float sums drift in the last bits).
+              ...(this.withDelay ? { queueDelayMs: Math.round((bestQ[v] as number) * 10) / 10 } : {}),
             };
       const at = i * n + c;
       const was = this.entries[at];

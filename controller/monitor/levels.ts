@@ -29,6 +29,21 @@ export const defaultLevelSettings: LevelSettings = {
   clearSamples: 3,
 };
 
+/**
+ * The same machinery on queueing delay (ms above the link's baseline, from the delay probes): the
+ * thresholds are milliseconds. A queue of 5 ms is a link starting to fill; 20 ms is a standing
+ * queue. The defaults match utilization's timing: congestion within three probe intervals.
+ */
+export const defaultDelayLevelSettings: LevelSettings = {
+  alpha: 0.7,
+  warningOnset: 5,
+  warningClear: 3,
+  congestedOnset: 20,
+  congestedClear: 12,
+  onsetSamples: 2,
+  clearSamples: 3,
+};
+
 /** A measured level; 'down' comes from discovery, not from load, and a link that comes back starts afresh. */
 export type LoadLevel = Exclude<Level, 'down'>;
 
@@ -66,13 +81,19 @@ export function nextLevel(prev: LevelState, utilization: number, s: LevelSetting
     : { level: current, smoothed, candidate: target, streak };
 }
 
-export function validateLevelSettings(s: LevelSettings): void {
+export function validateLevelSettings(s: LevelSettings, what = 'congestion settings'): void {
   const bad = (why: string): never => {
-    throw new Error(`congestion settings: ${why}`);
+    throw new Error(`${what}: ${why}`);
   };
+  if (![s.warningOnset, s.warningClear, s.congestedOnset, s.congestedClear].every((t) => Number.isFinite(t) && t >= 0)) bad('thresholds must be numbers, 0 or more');
   if (!(s.alpha > 0 && s.alpha <= 1)) bad(`alpha must be in (0, 1], got ${s.alpha}`);
   if (!(s.warningClear < s.warningOnset)) bad('warningClear must be below warningOnset');
   if (!(s.congestedClear < s.congestedOnset)) bad('congestedClear must be below congestedOnset');
   if (!(s.warningOnset < s.congestedOnset)) bad('warningOnset must be below congestedOnset');
   if (!(s.onsetSamples >= 1 && s.clearSamples >= 1)) bad('sample counts must be at least 1');
+}
+
+/** The worse of two measured levels: a link's level is the worse of its utilization's and its queueing delay's. */
+export function worseLevel(a: LoadLevel, b: LoadLevel): LoadLevel {
+  return rank[a] >= rank[b] ? a : b;
 }

@@ -9,7 +9,8 @@ import type { Discovery } from '../topology/discovery.ts';
 import { endpointKey, type Endpoint, type Host, type Link } from '../topology/types.ts';
 import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
 import { RateTracker, type PortRate } from './rates.ts';
-import { defaultLevelSettings, validateLevelSettings, type LevelSettings } from './levels.ts';
+import { defaultDelayLevelSettings, defaultLevelSettings, validateLevelSettings, type LevelSettings } from './levels.ts';
+import { Prober } from './probes.ts';
 import { assess, emptyAssessment, type Assessment, type LevelChange, type LinkLoad } from './assess.ts';
 import { CostMap, type CostMapChange, type CostMapView } from './costmap.ts';
 
@@ -17,6 +18,12 @@ export interface MonitorOptions {
   /** Port statistics period (ms), 100 at the least. */
   readonly pollIntervalMs?: number;
   readonly levels?: Partial<LevelSettings>;
+  /** Delay probes (probes.ts): one per link direction per this many ms; absent or 0: none. */
+  readonly probeIntervalMs?: number;
+  /** The probes' baseline window (ms; default 120 s). */
+  readonly probeBaselineWindowMs?: number;
+  /** Queueing-delay level thresholds, in ms above the baseline. */
+  readonly delayLevels?: Partial<LevelSettings>;
   /**
    * Links coming up and attachment points changing are gathered for this long (ms) into one cost
    * map rebuild: discovery brings them in thousands at data-center scale. Default 250, or twice
@@ -38,6 +45,9 @@ export interface MonitorEvents {
 export class Monitor extends EventEmitter<MonitorEvents> {
   readonly pollIntervalMs: number;
   readonly settings: LevelSettings;
+  readonly delaySettings: LevelSettings;
+  /** The delay prober, when probing. */
+  readonly prober: Prober | undefined;
   private readonly rates = new RateTracker();
   private last: Assessment = emptyAssessment;
   private polling = false;
@@ -45,7 +55,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly onSwitchUp = (s: { dpid: string }): void => this.rates.forgetSwitch(s.dpid);
-  private readonly costs = new CostMap();
+  private readonly costs: CostMap;
   /** Hosts per switch, kept from discovery's events so the attachment points cost O(1) per event. */
   private readonly hostsAt = new Map<string, number>();
   private rebuildQueued = false;
@@ -67,8 +77,15 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     }
     this.settings = { ...defaultLevelSettings, ...opts.levels };
     validateLevelSettings(this.settings);
+    this.delaySettings = { ...defaultDelayLevelSettings, ...opts.delayLevels };
+    validateLevelSettings(this.delaySettings, 'delay level settings');
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
+    this.prober =
+      opts.probeIntervalMs === undefined || opts.probeIntervalMs === 0
+        ? undefined
+        : new Prober(controller, discovery, { intervalMs: opts.probeIntervalMs, baselineWindowMs: opts.probeBaselineWindowMs, clock: opts.clock, logger: opts.logger });
+    this.costs = new CostMap({ queueDelay: this.prober !== undefined });
     this.rebuildDelayMs = opts.costRebuildDelayMs ?? 250;
   }
 
@@ -98,11 +115,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.hostsAt.clear();
     for (const h of d.hosts.values()) this.countHost(h.at, 1, false);
     this.rebuild();
+    this.prober?.start();
     this.stopTimer = this.clock.setInterval(() => void this.poll(), this.pollIntervalMs);
   }
 
   stop(): void {
     this.stopTimer?.();
+    this.prober?.stop();
     this.rebuildTimer?.();
     this.rebuildTimer = undefined;
     this.controller.off('switch_up', this.onSwitchUp);
@@ -196,7 +215,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
           }
         }),
       );
-      this.last = assess(this.discovery.links.values(), fresh, this.last, this.settings);
+      this.last = assess(this.discovery.links.values(), fresh, this.last, this.settings, this.prober?.take(), this.delaySettings);
       const costs = this.costs.updateLoads(this.last.loads.values());
       this.emit('assessed', this.last);
       for (const c of this.last.changes) this.emit('level_change', c);

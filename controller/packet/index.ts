@@ -6,3 +6,4 @@ export * from './arp.ts';
 export * from './ipv4.ts';
 export * from './lldp.ts';
 export * from './frame.ts';
+export * from './probe.ts';

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { Clock } from '../../bus/clock.ts';
-import { Discovery, type Capacities } from '../topology/discovery.ts';
+import { Discovery, type Capacities, type DiscoveryOptions } from '../topology/discovery.ts';
 import { isIpv4, isMac } from '../packet/index.ts';
 import type { Host } from '../topology/types.ts';
 import { Forwarding } from './service.ts';
@@ -12,6 +12,9 @@ export interface NetworkOptions {
   readonly lldpIntervalMs?: number;
   /** Bit/s per sending port, "<dpid>:<port>"; the port's current speed otherwise. */
   readonly capacities?: Capacities;
+  /** Per-port capacities and a default for every link; and whether to read interfaces' shaping (capacity.ts). */
+  readonly capacity?: DiscoveryOptions['capacity'];
+  readonly shaping?: DiscoveryOptions['shaping'];
   /** Spread flows over equal-cost paths (default true). */
   readonly ecmp?: boolean;
   readonly idleTimeoutSec?: number;
@@ -32,6 +35,8 @@ export class Network {
     this.discovery = new Discovery(controller, {
       lldpIntervalMs: opts.lldpIntervalMs,
       capacities: opts.capacities,
+      ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
+      ...(opts.shaping === undefined ? {} : { shaping: opts.shaping }),
       clock: opts.clock,
       logger: opts.logger,
     });

@@ -11,7 +11,9 @@ import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
 import type { PacketIn, Port, PortStatus } from '../openflow/index.ts';
 import { OFP_NO_BUFFER, OFPP_CONTROLLER, OFPP_MAX, OFPPC_PORT_DOWN, OFPPR_DELETE, OFPPS_LINK_DOWN } from '../openflow/index.ts';
 import { buildEthernet, buildMeshflowLldp, ETH_TYPE_LLDP, isMulticastMac, LLDP_MULTICAST, parseFrame, type Frame } from '../packet/index.ts';
-import { dropPort, dropSwitch, expireLinks, forgetDown, observeLink, type LinkStep, type LinkTable } from './links.ts';
+import { dropPort, dropSwitch, expireLinks, forgetDown, observeLink, setCapacity, type LinkStep, type LinkTable } from './links.ts';
+import { CapacityResolver, type Capacity, type CapacitySettings } from './capacity.ts';
+import { ShapingWatcher, type ShapingOptions } from './shaping.ts';
 import { expireHosts, learnHost, removeHostsAt, type HostSighting, type HostStep, type HostTable } from './hosts.ts';
 import { isEdgePort, type NetworkSnapshot, type PortInfo } from './snapshot.ts';
 import { TopologyState } from './state.ts';
@@ -24,6 +26,10 @@ export type Capacities = ReadonlyMap<string, number>;
 export interface DiscoveryOptions {
   readonly lldpIntervalMs?: number;
   readonly capacities?: Capacities;
+  /** Per-port capacities and a default for every link (config file, --link-capacity). */
+  readonly capacity?: Omit<CapacitySettings, 'topology'>;
+  /** Read ports' shaping rates with tc (interfaces named as the ports, in this namespace); default: not. */
+  readonly shaping?: ShapingOptions | false;
   /** Ports newer than this neither flood nor learn hosts (default: one LLDP interval). */
   readonly settleMs?: number;
   /** Hosts silent for this long are forgotten (default 5 minutes). */
@@ -62,10 +68,15 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly settleMs: number;
   private readonly hostTimeoutMs: number;
   private readonly keepDownMs: number;
-  private readonly capacities: Capacities;
+  /** Every capacity source but the port speed, resolved per link direction in O(1). */
+  readonly capacity: CapacityResolver;
+  private readonly shaping: ShapingWatcher | undefined;
+  /** Ports by name, for the shaping rates tc reports by interface name. */
+  private readonly portsByName = new Map<string, Map<string, Endpoint>>();
   private readonly log: Logger | undefined;
   private stopTimer: Cancel | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  private interceptor: ((at: Endpoint, data: Buffer) => boolean) | undefined;
 
   constructor(
     private readonly controller: Controller,
@@ -78,7 +89,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     this.topo = new TopologyState(this.settleMs);
     this.hostTimeoutMs = opts.hostTimeoutMs ?? 300_000;
     this.keepDownMs = opts.keepDownLinksMs ?? 60_000;
-    this.capacities = opts.capacities ?? new Map();
+    this.capacity = new CapacityResolver({ ...opts.capacity, topology: opts.capacities ?? new Map() });
+    this.shaping = opts.shaping ? new ShapingWatcher((name, bps) => this.onShaping(name, bps), { clock: this.clock, logger: opts.logger, ...opts.shaping }) : undefined;
     this.log = opts.logger;
   }
 
@@ -97,13 +109,26 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       () => this.controller.off('packet_in', pin),
       () => this.controller.off('port_status', pst),
     );
+    this.shaping?.start();
     for (const s of this.controller.switches.values()) this.onSwitchUp(s);
     this.stopTimer = this.clock.setInterval(() => this.tick(), this.intervalMs);
   }
 
   stop(): void {
     this.stopTimer?.();
+    this.shaping?.stop();
     for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /**
+   * Packet-ins the interceptor claims (it returns true) are neither learned from nor forwarded: the
+   * delay prober (monitor/probes.ts) takes its frames back here. Returns the way to let go.
+   */
+  intercept(fn: (at: Endpoint, data: Buffer) => boolean): () => void {
+    this.interceptor = fn;
+    return () => {
+      if (this.interceptor === fn) this.interceptor = undefined;
+    };
   }
 
   get links(): LinkTable {
@@ -117,6 +142,27 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   /** Shortest paths over the live links, kept per destination switch. */
   get paths(): PathTables {
     return this.topo.paths;
+  }
+
+  /** The capacity the direction sent out of `src` has now, by the precedence in capacity.ts. */
+  capacityOf(src: Endpoint): Capacity {
+    const port = this.controller.switches.get(src.dpid)?.ports.get(src.port);
+    const speedKbps = this.topo.port(src)?.speedKbps ?? port?.currSpeed ?? 0;
+    return this.capacity.resolve(src, port?.name, speedKbps * 1000);
+  }
+
+  /**
+   * Sets (bps) or clears (undefined) the run-time capacity of the direction sent out of `src`;
+   * its live links take the new capacity at once, so the monitor's next assessment uses it.
+   */
+  setCapacityOverride(src: Endpoint, bps: number | undefined): void {
+    this.capacity.setOverride(src, bps);
+    this.recapacity(src);
+  }
+
+  /** Resolves when the shaping reads asked for so far are done (tests). */
+  async shapingSettled(): Promise<void> {
+    await this.shaping?.settled();
   }
 
   /** A view of the tables at this instant (no copy): plan from it before anything else changes them. */
@@ -136,12 +182,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   private onSwitchUp(s: SwitchSession): void {
     const now = this.clock.now();
     const ports: PortInfo[] = [];
-    for (const p of s.ports.values()) if (isLive(p)) ports.push({ port: p.portNo, upSince: now, speedKbps: p.currSpeed });
+    for (const p of s.ports.values()) {
+      if (!isLive(p)) continue;
+      ports.push({ port: p.portNo, upSince: now, speedKbps: p.currSpeed });
+      this.nameUp(s.dpid, p);
+    }
     this.topo.switchUp(s.dpid, ports);
     this.sendLldp(s);
   }
 
   private onSwitchDown(s: SwitchSession): void {
+    for (const p of s.ports.values()) this.nameDown({ dpid: s.dpid, port: p.portNo }, p.name);
     this.topo.switchDown(s.dpid);
     this.applyLinks(dropSwitch(this.topo.links, s.dpid, this.clock.now()));
   }
@@ -151,12 +202,16 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     if (!this.topo.hasSwitch(s.dpid) || m.port.portNo > OFPP_MAX) return;
     const at = { dpid: s.dpid, port: m.port.portNo };
     if (m.reason === OFPPR_DELETE || !isLive(m.port)) {
+      if (m.reason === OFPPR_DELETE) this.nameDown(at, m.port.name);
       this.topo.portDown(at);
       this.applyLinks(dropPort(this.topo.links, at, m.reason === OFPPR_DELETE ? 'port_deleted' : 'port_down', now));
       return;
     }
     const known = this.topo.port(at);
     this.topo.portUp(s.dpid, { port: m.port.portNo, upSince: known?.upSince ?? now, speedKbps: m.port.currSpeed });
+    if (known === undefined) this.nameUp(s.dpid, m.port);
+    // The speed may have changed: links out of the port take it if no other source overrides it.
+    else if (known.speedKbps !== m.port.currSpeed) this.recapacity(at);
     // A port that just came up may be a cable back: probe it now rather than at the next tick.
     if (known === undefined) this.sendLldpOut(s, m.port);
   }
@@ -165,6 +220,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const inPort = m.match.find((f) => f.field === 'in_port');
     if (inPort === undefined || inPort.field !== 'in_port') return;
     const at = { dpid: s.dpid, port: inPort.value };
+    if (this.interceptor?.(at, m.data) === true) return;
     const parsed = parseFrame(m.data);
     if (!parsed.ok) {
       this.counters.malformed++;
@@ -204,8 +260,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     const src = { dpid: srcDpid, port: srcPort };
     const srcPortInfo = this.topo.port(src);
     if (srcPortInfo === undefined || this.topo.port(at) === undefined) return;
-    const capacity = this.capacities.get(endpointKey(src)) ?? srcPortInfo.speedKbps * 1000;
-    const step = observeLink(this.topo.links, src, at, capacity, this.clock.now());
+    const capacity = this.capacity.resolve(src, this.controller.switches.get(src.dpid)?.ports.get(src.port)?.name, srcPortInfo.speedKbps * 1000);
+    const step = observeLink(this.topo.links, src, at, capacity.bps, this.clock.now(), capacity.source);
     this.applyLinks(step);
     // A new direction: probe the way back at once rather than at the next interval, so a switch
     // that joins after its neighbours has both directions of its cables within a round trip.
@@ -214,6 +270,35 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       const port = session?.ports.get(at.port);
       if (session !== undefined && port !== undefined && isLive(port)) this.sendLldpOut(session, port);
     }
+  }
+
+  private recapacity(src: Endpoint): void {
+    this.applyLinks(setCapacity(this.topo.links, src, this.capacityOf(src)));
+  }
+
+  /** A port came up: know it by name, and have its interface's shaping read (port up is when tc changes). */
+  private nameUp(dpid: string, p: Port): void {
+    if (p.name === '') return;
+    let at = this.portsByName.get(p.name);
+    if (at === undefined) this.portsByName.set(p.name, (at = new Map()));
+    at.set(endpointKey({ dpid, port: p.portNo }), { dpid, port: p.portNo });
+    this.shaping?.watch(p.name);
+  }
+
+  private nameDown(ep: Endpoint, name: string): void {
+    const at = this.portsByName.get(name);
+    if (at === undefined) return;
+    at.delete(endpointKey(ep));
+    if (at.size > 0) return;
+    this.portsByName.delete(name);
+    this.shaping?.forget(name);
+    this.capacity.setShaping(name, undefined);
+  }
+
+  private onShaping(name: string, bps: number | undefined): void {
+    if (!this.capacity.setShaping(name, bps)) return;
+    this.log?.info({ port: name, bps: bps ?? 0 }, 'interface shaping rate');
+    for (const ep of this.portsByName.get(name)?.values() ?? []) this.recapacity(ep);
   }
 
   private learn(at: Endpoint, sighting: HostSighting): void {

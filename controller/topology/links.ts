@@ -5,6 +5,7 @@
 // return changes, a LinkStore applies them and keeps the indexes that make each event cost the
 // links it touches, not the links there are. An LLDP packet-in looks at the links out of its
 // source port and into its destination port; a port or switch going down at the links on it.
+import type { Capacity, CapacitySource } from './capacity.ts';
 import { endpointKey, linkId, type Endpoint, type Link, type LinkDownReason, type Step, type TopologyEvent } from './types.ts';
 
 export type LinkChange = { readonly op: 'put'; readonly link: Link } | { readonly op: 'delete'; readonly id: string };
@@ -201,8 +202,8 @@ function count(counts: Map<string, number>, key: string, by: number): void {
   else counts.delete(key);
 }
 
-/** LLDP sent from `src` arrived at `dst`. */
-export function observeLink(table: LinkTable, src: Endpoint, dst: Endpoint, capacityBps: number, now: number): LinkStep {
+/** LLDP sent from `src` arrived at `dst`; the capacity is what resolved for src (capacity.ts), the port speed when no source is named. */
+export function observeLink(table: LinkTable, src: Endpoint, dst: Endpoint, capacityBps: number, now: number, capacitySource: CapacitySource = 'port'): LinkStep {
   const id = linkId(src, dst);
   const changes: LinkChange[] = [];
   const events: TopologyEvent[] = [];
@@ -211,13 +212,26 @@ export function observeLink(table: LinkTable, src: Endpoint, dst: Endpoint, capa
   for (const l of table.into(dst)) if (l.id !== id && l.state === 'up') down(changes, events, l, 'replaced', now);
   const old = table.get(id);
   if (old?.state === 'up') {
-    changes.push({ op: 'put', link: { ...old, capacityBps, lastSeen: now } });
+    changes.push({ op: 'put', link: { ...old, capacityBps, capacitySource, lastSeen: now } });
   } else {
-    const link: Link = { id, src, dst, capacityBps, state: 'up', since: now, lastSeen: now };
+    const link: Link = { id, src, dst, capacityBps, capacitySource, state: 'up', since: now, lastSeen: now };
     changes.push({ op: 'put', link });
     events.push({ type: 'link_up', link });
   }
   return { changes, events };
+}
+
+/**
+ * The capacity of what `src` sends changed (an override, a shaping rate read): its live links take
+ * it now, without waiting for the next LLDP. Down links take it when they come back.
+ */
+export function setCapacity(table: LinkTable, src: Endpoint, capacity: Capacity): LinkStep {
+  const changes: LinkChange[] = [];
+  for (const l of table.from(src)) {
+    if (l.state !== 'up' || (l.capacityBps === capacity.bps && l.capacitySource === capacity.source)) continue;
+    changes.push({ op: 'put', link: { ...l, capacityBps: capacity.bps, capacitySource: capacity.source } });
+  }
+  return { changes, events: [] };
 }
 
 /** Links not heard from for longer than maxAgeMs go down. */

@@ -1,5 +1,6 @@
 // The vocabulary of the topology layer, shared by the pure tables, the discovery service,
 // routing and the API.
+import type { CapacitySource } from './capacity.ts';
 
 /** One side of a link, or a host's attachment point. */
 export interface Endpoint {
@@ -21,7 +22,10 @@ export interface Link {
   readonly id: string;
   readonly src: Endpoint;
   readonly dst: Endpoint;
+  /** Bit/s; 0: unknown (no source knows it, e.g. an OVS patch port). */
   readonly capacityBps: number;
+  /** Which source gave the capacity (capacity.ts); absent on links built outside discovery: the port speed. */
+  readonly capacitySource?: CapacitySource;
   readonly state: LinkState;
   /** When the link entered its current state (ms). */
   readonly since: number;

@@ -15,7 +15,7 @@ export class DashboardState {
   constructor() {
     /** dpid -> switch view as /api/v1/switches gives it */
     this.switches = new Map();
-    /** linkId -> { id, src:{dpid,port}, dst:{dpid,port}, capacityBps, state, level, utilization, rateBps, drops, updatedAt } */
+    /** linkId -> { id, src:{dpid,port}, dst:{dpid,port}, capacityBps, capacitySource, state, level, utilization, rateBps, drops, updatedAt } */
     this.links = new Map();
     /** mac -> { mac, ipv4, name?, dpid, port, lastSeen } as /api/v1/hosts gives them */
     this.hosts = new Map();

@@ -153,6 +153,7 @@ export class TopologyView {
         row({
           kind: 'link',
           id: l.id,
+          label: capacityLabel(l),
           level,
           utilization: percent(l.utilization),
           attrs: { 'data-link-id': l.id, 'data-level': level, 'data-color': levelColor(level), 'data-drawn': String(edges.has(l.id) && drawn(l.id)) },
@@ -164,6 +165,14 @@ export class TopologyView {
     }
     this.mirror.replaceChildren(...rows);
   }
+}
+
+/** "<id> · 8 Mbit/s (tc)": the capacity and where it came from, when the link list said. */
+function capacityLabel(l) {
+  if (typeof l.capacityBps !== 'number') return l.id;
+  const bps = l.capacityBps;
+  const text = bps <= 0 ? 'capacity unknown' : bps >= 1e9 ? `${+(bps / 1e9).toFixed(2)} Gbit/s` : bps >= 1e6 ? `${+(bps / 1e6).toFixed(2)} Mbit/s` : `${+(bps / 1e3).toFixed(2)} kbit/s`;
+  return `${l.id} · ${text}${l.capacitySource ? ` (${l.capacitySource})` : ''}`;
 }
 
 function row({ kind, id, label, level = '', utilization = '', attrs }) {
