@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { loadavg } from 'node:os';
 import { startCbench, type EmuHandle, type EmuStats } from './emu/driver.ts';
 import { benchDir, removeBenchDir, referenceAvailable, startMeshflow, startOsken, startOvsTestController, type RunningProcess } from './emu/controllers.ts';
-import { CpuMeter, rssMiB } from './emu/proc.ts';
+import { CpuMeter, rssMiB, watchHealthz } from './emu/proc.ts';
 import { fmtInt, fmtMs, median, printTable, sleep } from './emu/report.ts';
 
 const { values: flags } = parseArgs({
@@ -220,30 +220,11 @@ async function storm(): Promise<StormReport | string> {
     const baseline = ((base.cbench?.answered ?? 0) / base.windowMs) * 1000;
     await emu.traffic('off');
     const rssBefore = rssMiB(c.pid);
-    let rssMax = rssBefore ?? 0;
-    const lat: number[] = [];
-    let failed = 0;
-    const apiUrl = c.apiUrl!;
-    const pid = c.pid;
-    const inflight = new Set<Promise<void>>();
-    const poll = setInterval(() => {
-      const t0 = performance.now();
-      const p = fetch(`${apiUrl}/api/v1/healthz`, { signal: AbortSignal.timeout(2000) })
-        .then(async (r) => {
-          await r.arrayBuffer();
-          if (r.ok) lat.push(performance.now() - t0);
-          else failed++;
-        })
-        .catch(() => void failed++)
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
-      rssMax = Math.max(rssMax, rssMiB(pid) ?? 0);
-    }, 50);
+    const healthz = watchHealthz(c.apiUrl!, c.pid);
     await emu.stats();
     const sent = await emu.storm(0, STORM_MS);
     const during = await emu.stats();
-    clearInterval(poll);
-    await Promise.all(inflight);
+    const h = await healthz.stop();
     // Full speed again the moment the storm ends: latency mode in half-second windows.
     await emu.traffic('latency');
     const after: number[] = [];
@@ -256,18 +237,16 @@ async function storm(): Promise<StormReport | string> {
     }
     const fin = await emu.stats();
     await emu.traffic('off');
-    const v = lat.slice().sort((a, b) => a - b);
-    const q = (p: number): number => v[Math.min(v.length - 1, Math.floor(p * v.length))] ?? NaN;
     return {
       sent,
       emuCpu: during.emulatorCpuPct,
-      healthz: { n: lat.length + failed, failed, p50: q(0.5), p99: q(0.99), max: v.at(-1) ?? NaN },
+      healthz: h,
       echo: { sent: during.echo.sent, answered: during.echo.answered, late: during.echo.late, maxWaitMs: during.echo.maxWaitMs },
       lostAfter,
       closes: fin.closes,
       quietConnected: fin.featured === 2,
       rssBefore,
-      rssMax,
+      rssMax: h.rssMax,
       baseline,
       after,
     };

@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchDir, startMeshflow, type RunningProcess } from './emu/controllers.ts';
-import { CpuMeter, rssMiB } from './emu/proc.ts';
+import { CpuMeter, rssMiB, watchHealthz } from './emu/proc.ts';
 import { TestBridge, cleanStale, ofctl, type TestHost } from '../test/support/ovs.ts';
 
 const { values: flags } = parseArgs({ options: { seconds: { type: 'string' } } });
@@ -106,26 +106,9 @@ async function run(config: string, args: readonly string[]): Promise<Row> {
     const before = await metrics(apiUrl);
     const pid = c.pid;
     const rssBefore = rssMiB(pid) ?? 0;
-    let rssMax = rssBefore;
     const cpu = new CpuMeter(pid);
-    const lat: number[] = [];
-    let failed = 0;
-    const inflight = new Set<Promise<void>>();
-    const poll = setInterval(() => {
-      const t0 = performance.now();
-      const p = fetch(`${apiUrl}/api/v1/healthz`, { signal: AbortSignal.timeout(2000) })
-        .then(async (r) => {
-          await r.arrayBuffer();
-          if (r.ok) lat.push(performance.now() - t0);
-          else failed++;
-        })
-        .catch(() => void failed++)
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
-      rssMax = Math.max(rssMax, rssMiB(pid) ?? 0);
-    }, 50);
+    const healthz = watchHealthz(apiUrl, pid);
     const sent = await storm(sender, await innerInterface(stormy, sender), SECONDS);
-    clearInterval(poll);
     const cpuPct = cpu.read();
     const end = performance.now();
     let recoveredMs: number | undefined;
@@ -135,19 +118,17 @@ async function run(config: string, args: readonly string[]): Promise<Row> {
         break;
       }
     }
-    await Promise.all(inflight);
+    const h = await healthz.stop();
     const after = await metrics(apiUrl);
     const meter = /meter:1 [^]*?0: packet_count:(\d+)/.exec(await ofctl('meter-stats', stormy.name).catch(() => ''));
-    const v = lat.slice().sort((x, y) => x - y);
-    const q = (p: number): number => v[Math.min(v.length - 1, Math.floor(p * v.length))] ?? Number.NaN;
     const delta = (name: string): number => sum(after, name) - sum(before, name);
     return {
       config,
       sent,
-      healthz: { n: lat.length + failed, failed, p50: q(0.5), p99: q(0.99), max: v.at(-1) ?? Number.NaN },
+      healthz: h,
       cpuPct,
       rssBefore,
-      rssMax,
+      rssMax: h.rssMax,
       recoveredMs,
       reconnects: delta('meshflow_switch_connections_total'),
       admitted: delta('meshflow_admission_admitted_total'),

@@ -50,3 +50,46 @@ export class CpuMeter {
     return pct;
   }
 }
+
+export interface HealthzFigures {
+  readonly n: number;
+  readonly failed: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** The controller's largest RSS seen while watching (MiB). */
+  readonly rssMax: number;
+}
+
+/**
+ * Asks a controller's GET /api/v1/healthz every `everyMs` (a request that takes over 2 s fails)
+ * and samples its RSS, until stop() returns the latencies and the largest RSS.
+ */
+export function watchHealthz(apiUrl: string, pid: number, everyMs = 50): { stop(): Promise<HealthzFigures> } {
+  const lat: number[] = [];
+  let failed = 0;
+  let rssMax = rssMiB(pid) ?? 0;
+  const inflight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const t0 = performance.now();
+    const p = fetch(`${apiUrl}/api/v1/healthz`, { signal: AbortSignal.timeout(2000) })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        if (r.ok) lat.push(performance.now() - t0);
+        else failed++;
+      })
+      .catch(() => void failed++)
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+    rssMax = Math.max(rssMax, rssMiB(pid) ?? 0);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inflight);
+      const v = lat.slice().sort((a, b) => a - b);
+      const q = (p: number): number => v[Math.min(v.length - 1, Math.floor(p * v.length))] ?? Number.NaN;
+      return { n: lat.length + failed, failed, p50: q(0.5), p99: q(0.99), max: v.at(-1) ?? Number.NaN, rssMax };
+    },
+  };
+}

@@ -14,10 +14,11 @@ export type HintKind = (typeof HINT_KINDS)[number];
 /**
  * The schema version of each kind (`v` in the envelope). A kind's version moves when its shape
  * changes in a way an older reader would misread; the others stay. cost_row 2: one entry per
- * destination with the best and worst path's figures, by column, and no path lists.
+ * destination with the best and worst path's figures, by column, and no path lists. link_state 2:
+ * the capacity may be unknown (0) and the one-way delay figures of the probes may come along.
  */
 export const HINT_VERSIONS = {
-  link_state: 1,
+  link_state: 2,
   event: 1,
   cost_row: 2,
   weights: 1,

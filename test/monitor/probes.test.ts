@@ -289,6 +289,7 @@ describe('hints with delay figures', () => {
   it('a link_state carries delayMs, baseDelayMs and queueDelayMs', () => {
     const r = validateHint({
       ...env,
+      v: 2,
       kind: 'link_state',
       linkId: `${A}:1-${B}:1`,
       src: { dpid: A, port: 1 },
@@ -303,7 +304,7 @@ describe('hints with delay figures', () => {
       queueDelayMs: 25.1,
     });
     assert.ok(r.ok, r.ok ? '' : r.error.message);
-    const neg = validateHint({ ...env, kind: 'link_state', linkId: `${A}:1-${B}:1`, src: { dpid: A, port: 1 }, dst: { dpid: B, port: 1 }, capacityBps: 1, rateBps: 0, utilization: 0, drops: 0, level: 'ok', queueDelayMs: -1 });
+    const neg = validateHint({ ...env, v: 2, kind: 'link_state', linkId: `${A}:1-${B}:1`, src: { dpid: A, port: 1 }, dst: { dpid: B, port: 1 }, capacityBps: 1, rateBps: 0, utilization: 0, drops: 0, level: 'ok', queueDelayMs: -1 });
     assert.ok(!neg.ok);
   });
 
