@@ -5,7 +5,10 @@
 // shows congestion where the link's capacity, and so its utilization, is unknown or wrong.
 //
 // Rate: one probe per link direction per interval, spread over the interval in slots, and one echo
-// request per switch per interval. Work per round is O(live links); per probe O(1).
+// request per switch per interval; past a budget of probes per second for the whole network, each
+// round probes the next share of the link directions in turn, so a large fabric stretches the
+// interval of each direction instead of the controller's load. Work per round is O(live links);
+// per probe O(1).
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { Discovery } from '../topology/discovery.ts';
@@ -28,6 +31,8 @@ export interface ProberOptions {
   readonly intervalMs?: number;
   /** The baseline is the least delay seen over this long (ms; default 120 s). */
   readonly baselineWindowMs?: number;
+  /** Probes per second for the whole network at the most (default 1000): beyond it directions take turns. */
+  readonly maxProbesPerSec?: number;
   /** Timers. */
   readonly clock?: Clock;
   /**
@@ -68,6 +73,8 @@ const hrNow = (): number => performance.timeOrigin + performance.now();
 
 export class Prober {
   readonly intervalMs: number;
+  /** Link directions probed per round at the most. */
+  readonly perRound: number;
   readonly counters = { sent: 0, received: 0, foreign: 0, malformed: 0, misdelivered: 0, noEcho: 0, echoFailed: 0 };
   private readonly baselineMs: number;
   private readonly clock: Clock;
@@ -77,6 +84,8 @@ export class Prober {
   private readonly delays = new Map<string, LinkDelay>();
   private readonly timers = new Set<Cancel>();
   private stopRound: Cancel | undefined;
+  /** Where the next round's share starts, when directions take turns. */
+  private turn = 0;
   private readonly off: (() => void)[] = [];
 
   constructor(
@@ -88,6 +97,9 @@ export class Prober {
     if (!Number.isInteger(this.intervalMs) || this.intervalMs < 100) {
       throw new Error(`probe interval must be a whole number of ms, 100 or more; got ${opts.intervalMs}`);
     }
+    const budget = opts.maxProbesPerSec ?? 1000;
+    if (!(budget > 0)) throw new Error(`probe budget must be above 0 probes per second; got ${opts.maxProbesPerSec}`);
+    this.perRound = Math.max(1, Math.floor((budget * this.intervalMs) / 1000));
     this.baselineMs = opts.baselineWindowMs ?? 120_000;
     if (!(this.baselineMs >= this.intervalMs)) throw new Error(`probe baseline window must be at least one probe interval; got ${opts.baselineWindowMs}`);
     this.clock = opts.clock ?? systemClock;
@@ -148,9 +160,10 @@ export class Prober {
   /** One round: an echo to every switch now, then the live links' probes in slots over the interval. */
   private round(): void {
     for (const s of this.controller.switches.values()) void this.echo(s);
-    const links: Link[] = [];
+    let links: Link[] = [];
     for (const l of this.discovery.links.values()) if (l.state === 'up') links.push(l);
     if (links.length === 0) return;
+    if (links.length > this.perRound) links = this.share(links);
     const slots = Math.min(SLOTS, links.length);
     const per = Math.ceil(links.length / slots);
     for (let k = 0; k < slots; k++) {
@@ -158,6 +171,16 @@ export class Prober {
       // Half a slot late, so the first probes find this round's echo replies already back.
       this.later(() => this.sendAll(chunk), ((k + 0.5) * this.intervalMs) / slots);
     }
+  }
+
+  /** This round's share of the directions, in a stable order (by id), the next share next round. */
+  private share(links: Link[]): Link[] {
+    links.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    const start = this.turn % links.length;
+    const picked = links.slice(start, start + this.perRound);
+    if (picked.length < this.perRound) picked.push(...links.slice(0, this.perRound - picked.length));
+    this.turn = start + this.perRound;
+    return picked;
   }
 
   private later(fn: () => void, ms: number): void {

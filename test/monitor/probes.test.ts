@@ -143,6 +143,39 @@ describe('the prober', () => {
     assert.equal(prober.counters.sent, 4, 'nothing after stop');
   });
 
+  it('past its budget, probes the next share of the directions each round, so every one takes its turn', () => {
+    const clock = new VirtualClock(1_700_000_000_000);
+    const ports = Array.from({ length: 25 }, (_, i) => i + 1);
+    const sw = new FakeSwitch(A, ports);
+    const controller = new EventEmitter() as EventEmitter & { switches: Map<string, FakeSwitch> };
+    controller.switches = new Map([
+      [A, sw],
+      [B, new FakeSwitch(B, ports)],
+    ]);
+    const discovery = new FakeDiscovery();
+    for (let p = 1; p <= 25; p++) {
+      const l = up({ dpid: A, port: p }, { dpid: B, port: p });
+      discovery.links.set(l.id, l);
+    }
+    const prober = new Prober(controller as unknown as Controller, discovery as unknown as Discovery, { intervalMs: 1000, maxProbesPerSec: 10, clock });
+    assert.equal(prober.perRound, 10);
+    prober.start();
+    const perRound: number[] = [];
+    const probed = new Set<string>();
+    for (let round = 0; round < 3; round++) {
+      const before = sw.sent.length;
+      clock.advance(1000);
+      perRound.push(sw.sent.length - before);
+      for (const f of sw.sent.slice(before)) {
+        const p = parseProbe(f.subarray(14));
+        if (p.ok) probed.add(`${p.value.src.port}`);
+      }
+    }
+    assert.deepEqual(perRound, [10, 10, 10], 'never more than the budget');
+    assert.equal(probed.size, 25, 'every direction probed within three rounds');
+    prober.stop();
+  });
+
   it('measures one-way delay less both control channels, keeps the baseline, and reports the queue above it', async () => {
     const { clock, a, ab, prober, answerEchoes, deliver } = setup();
     prober.start();
