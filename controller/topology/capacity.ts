@@ -3,9 +3,9 @@
 // value for that port, the topology file, the shaping rate found on the sending interface (tc),
 // the configured default for every link, and last the speed the switch reports for the port.
 // A capacity of 0 is "unknown" (source "none"): utilization is then not computed from it.
-import { endpointKey, type Endpoint } from './types.ts';
+import { endpointKey, type CapacitySource, type Endpoint } from './types.ts';
 
-export type CapacitySource = 'api' | 'config' | 'topology' | 'tc' | 'port' | 'none';
+export type { CapacitySource };
 
 export interface Capacity {
   readonly bps: number;

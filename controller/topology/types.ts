@@ -1,6 +1,7 @@
 // The vocabulary of the topology layer, shared by the pure tables, the discovery service,
 // routing and the API.
-import type { CapacitySource } from './capacity.ts';
+/** Where a link direction's capacity came from (capacity.ts says which wins). */
+export type CapacitySource = 'api' | 'config' | 'topology' | 'tc' | 'port' | 'none';
 
 /** One side of a link, or a host's attachment point. */
 export interface Endpoint {
