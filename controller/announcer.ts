@@ -120,6 +120,7 @@ export class Announcer {
         src: load.src,
         dst: load.dst,
         capacityBps: load.capacityBps,
+        capacitySource: load.capacitySource,
         rateBps: Math.round(load.rateBps),
         utilization: Math.round(load.utilization * 1000) / 1000,
         drops: Math.round(load.drops * 10) / 10,

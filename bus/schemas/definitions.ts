@@ -64,13 +64,19 @@ function envelope<K extends HintKind>(kind: K) {
 
 const strict = { additionalProperties: false } as const;
 
+/** Where a link's capacity came from, most deliberate first (the controller's precedence). */
+export const CAPACITY_SOURCES = ['api', 'config', 'topology', 'tc', 'port', 'none'] as const;
+
 export const LinkStateSchema = Type.Object(
   {
     ...envelope('link_state'),
     linkId: LinkId,
     src: Endpoint,
     dst: Endpoint,
-    capacityBps: NonNegative(),
+    capacityBps: NonNegative('bit/s; 0: unknown (utilization is then 0 and the level comes from delay alone)'),
+    capacitySource: Type.Optional(
+      Type.Union(CAPACITY_SOURCES.map((s) => Type.Literal(s)), { description: 'where the capacity came from: api, config, topology, tc (shaping), port (speed), none' }),
+    ),
     rateBps: NonNegative(),
     // May exceed 1 briefly: counters are sampled, and queues absorb bursts.
     utilization: NonNegative('rateBps / capacityBps'),

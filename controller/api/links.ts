@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import type { Network } from '../routing/network.ts';
 import { parseRate, type CapacitySource } from '../topology/capacity.ts';
 import type { Endpoint, Link, LinkDownReason, LinkState } from '../topology/types.ts';
+import { CAPACITY_SOURCES } from '../../bus/hints.ts';
 
 export interface LinkView {
   readonly id: string;
@@ -51,7 +52,7 @@ export const linkViewSchema = {
     capacityBps: { type: 'number', minimum: 0, description: 'bit/s, from the source capacitySource names; 0: unknown (utilization is then reported as 0)' },
     capacitySource: {
       type: 'string',
-      enum: ['api', 'config', 'topology', 'tc', 'port', 'none'],
+      enum: [...CAPACITY_SOURCES],
       description: 'which source gave the capacity; precedence api > config (per port) > topology > tc (interface shaping) > config (--link-capacity) > port (OpenFlow curr_speed); none: unknown',
     },
     state: { type: 'string', enum: ['up', 'down'] },

@@ -2,7 +2,7 @@
 // probes' figures, when probing) and the previous level states give each link direction's load and
 // level, and the level changes to announce. A link's level is the worse of its utilization level and
 // its queueing-delay level, each with its own hysteresis.
-import type { Endpoint, Link } from '../topology/types.ts';
+import type { CapacitySource, Endpoint, Link } from '../topology/types.ts';
 import { endpointKey } from '../topology/types.ts';
 import { defaultDelayLevelSettings, initialLevelState, nextLevel, worseLevel, type Level, type LevelSettings, type LevelState, type LoadLevel } from './levels.ts';
 import type { PortRate } from './rates.ts';
@@ -13,6 +13,8 @@ export interface LinkLoad {
   readonly src: Endpoint;
   readonly dst: Endpoint;
   readonly capacityBps: number;
+  /** Where the capacity came from. */
+  readonly capacitySource: CapacitySource;
   /** smoothed bits per second out of src */
   readonly rateBps: number;
   /** smoothed rate / capacity */
@@ -100,8 +102,8 @@ export function assess(
 
 export const emptyAssessment: Assessment = { states: new Map(), loads: new Map(), changes: [] };
 
-function base(link: Link): Pick<LinkLoad, 'linkId' | 'src' | 'dst' | 'capacityBps'> {
-  return { linkId: link.id, src: link.src, dst: link.dst, capacityBps: link.capacityBps };
+function base(link: Link): Pick<LinkLoad, 'linkId' | 'src' | 'dst' | 'capacityBps' | 'capacitySource'> {
+  return { linkId: link.id, src: link.src, dst: link.dst, capacityBps: link.capacityBps, capacitySource: link.capacitySource ?? 'port' };
 }
 
 /** The delay figures a load carries, if any. */

@@ -1,7 +1,9 @@
 // The vocabulary of the topology layer, shared by the pure tables, the discovery service,
 // routing and the API.
+import type { CAPACITY_SOURCES } from '../../bus/hints.ts';
+
 /** Where a link direction's capacity came from (capacity.ts says which wins). */
-export type CapacitySource = 'api' | 'config' | 'topology' | 'tc' | 'port' | 'none';
+export type CapacitySource = (typeof CAPACITY_SOURCES)[number];
 
 /** One side of a link, or a host's attachment point. */
 export interface Endpoint {

@@ -155,6 +155,9 @@ describe('link capacity from the network itself (Mininet Python API, no topology
     const afterPut = assessments.length;
     const next = await waitFor('the next assessment', () => assessments[afterPut]);
     assert.equal(next.loads.get(fwd)?.capacityBps, 16_000_000);
+    assert.equal(next.loads.get(fwd)?.capacitySource, 'api');
+    const congestion = await api<{ linkId: string; capacitySource: string }[]>('/api/v1/congestion');
+    assert.equal(congestion.body.find((l) => l.linkId === fwd)?.capacitySource, 'api', 'GET /api/v1/congestion says where the capacity came from');
     assert.ok((next.loads.get(fwd)?.sampleUtilization ?? 1) < 0.6, `utilization against 16 Mbit/s: ${next.loads.get(fwd)?.sampleUtilization}`);
     const del = await api<LinkView>(`/api/v1/links/${fwd}/capacity`, { method: 'DELETE' });
     assert.deepEqual([del.status, del.body.capacityBps, del.body.capacitySource], [200, 8_000_000, 'tc']);
