@@ -1,9 +1,9 @@
 // GET /api/v1/costs and /api/v1/costs/<pid>: the cost map over REST. The bus carries small rows;
 // here a reader can also ask for one destination and for the equal-cost paths behind an entry
 // (link ids in order), which are too big for every retained message.
-import type { FastifyInstance, FastifyReply, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CostEntry, CostMapView } from '../monitor/costmap.ts';
-import type { ApiError } from './errors.ts';
+import { apiErrorSchema, documentedOnly, type ApiError } from './errors.ts';
 
 /** Paths per destination when `?paths=true`; the cost map's own default. */
 export const DEFAULT_PATH_LIMIT = 16;
@@ -101,16 +101,7 @@ const summarySchema = {
   required: ['pids', 'pairs', 'unreachablePairs', 'levels', 'multipathPairs', 'maxHops', 'maxBottleneckUtilization'],
 } as const;
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
-
 type Query = Record<string, string | string[] | undefined>;
-
-/** The handler reads the query itself, so every odd value gets a message that names the parameter. */
-const documentedOnly: FastifySchemaCompiler<unknown> = () => () => true;
 
 /** `paths` absent, false or 0: no paths; true: the default limit; N: up to N. */
 export function parsePathsParam(value: string | string[] | undefined): { ok: true; limit: number } | { ok: false; message: string } {
@@ -181,8 +172,8 @@ export function costRoutes(app: FastifyInstance, view: CostMapView): void {
             },
             required: ['src', 'version', 'entries'],
           },
-          400: errorSchema,
-          404: errorSchema,
+          400: apiErrorSchema,
+          404: apiErrorSchema,
         },
       },
       validatorCompiler: documentedOnly,

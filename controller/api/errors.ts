@@ -1,7 +1,7 @@
 // One error shape for the whole controller API: { error: <code>, message, field? }. Routes already
 // answer their own 400s and 404s in it; this covers what fastify answers for them: schema
 // validation, unreadable bodies, unknown routes, and errors nobody expected (500, no stack).
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 
 export interface ApiError {
   readonly error: string;
@@ -9,6 +9,19 @@ export interface ApiError {
   /** JSON pointer into the request part that failed validation ("/dstPort"). */
   readonly field?: string;
 }
+
+/** ApiError as a response schema, for the routes' OpenAPI documents (id: the intent a conflict names). */
+export const apiErrorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, id: { type: 'string' } },
+  required: ['error', 'message'],
+} as const;
+
+/**
+ * For a route whose handler checks the request itself, so that a bad one is answered in the API's
+ * own words (and nothing is coerced): the route's schema then only documents it.
+ */
+export const documentedOnly: FastifySchemaCompiler<unknown> = () => () => true;
 
 /** Where unexpected errors go; the client only learns that one happened, and its request id. */
 export interface ErrorLog {

@@ -2,12 +2,13 @@
 // priority mark), see what it chose and whether it still holds, and take the request back.
 // The body schema documents the route; the intents service checks bodies itself (strictly, with
 // messages that name the field), so fastify's own coercing validation is switched off here.
-import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { IntentService } from '../intents/service.ts';
 import { intentRequestSchema } from '../intents/request.ts';
 import { intentView } from '../intents/view.ts';
 import { POLICIES, PRIORITIES } from '../intents/types.ts';
 import { hopSchema } from './paths.ts';
+import { apiErrorSchema, documentedOnly } from './errors.ts';
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
@@ -42,15 +43,7 @@ export const intentViewSchema = {
   required: ['id', 'src', 'dst', 'policy', 'srcIpv4', 'dstIpv4', 'state', 'path', 'links', 'switches', 'reversePath', 'reverseLinks', 'cookie', 'cookieMask', 'createdAt', 'movedAt'],
 } as const;
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, id: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
 const idParams = { type: 'object', properties: { id: { type: 'string', examples: ['i1'] } }, required: ['id'] } as const;
-
-/** The service validates; fastify's validator would coerce "5201" into a port and drop unknown fields. */
-const documentedOnly: FastifySchemaCompiler<unknown> = () => () => true;
 
 export function intentRoutes(app: FastifyInstance, intents: IntentService): void {
   app.post(
@@ -60,7 +53,7 @@ export function intentRoutes(app: FastifyInstance, intents: IntentService): void
         summary: 'Ask for a path policy and/or a priority mark for one class of traffic between two hosts',
         tags: ['intents'],
         body: intentRequestSchema,
-        response: { 201: intentViewSchema, 400: errorSchema, 409: errorSchema },
+        response: { 201: intentViewSchema, 400: apiErrorSchema, 409: apiErrorSchema },
       },
       validatorCompiler: documentedOnly,
     },
@@ -88,7 +81,7 @@ export function intentRoutes(app: FastifyInstance, intents: IntentService): void
   app.get<{ Params: { id: string } }>(
     '/api/v1/intents/:id',
     {
-      schema: { summary: 'One intent with its current path and state', tags: ['intents'], params: idParams, response: { 200: intentViewSchema, 404: errorSchema } },
+      schema: { summary: 'One intent with its current path and state', tags: ['intents'], params: idParams, response: { 200: intentViewSchema, 404: apiErrorSchema } },
     },
     async (req, reply) => {
       const r = intents.get(req.params.id);
@@ -104,7 +97,7 @@ export function intentRoutes(app: FastifyInstance, intents: IntentService): void
         summary: 'Withdraw an intent: its rules are deleted from every switch it touched',
         tags: ['intents'],
         params: idParams,
-        response: { 204: { type: 'null', description: 'deleted, rules removed' }, 404: errorSchema },
+        response: { 204: { type: 'null', description: 'deleted, rules removed' }, 404: apiErrorSchema },
       },
     },
     async (req, reply) => {

@@ -1,11 +1,12 @@
 // GET /api/v1/links: every direction of every link discovery knows, live or recently down.
 // PUT and DELETE /api/v1/links/:id/capacity: a capacity set at run time for one direction, over
 // every other source (controller/topology/capacity.ts), and taking it back.
-import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Network } from '../routing/network.ts';
 import { parseRate, type CapacitySource } from '../topology/capacity.ts';
 import type { Endpoint, Link, LinkDownReason, LinkState } from '../topology/types.ts';
 import { CAPACITY_SOURCES } from '../../bus/hints.ts';
+import { apiErrorSchema, documentedOnly } from './errors.ts';
 
 export interface LinkView {
   readonly id: string;
@@ -86,7 +87,7 @@ export function linkRoutes(app: FastifyInstance, network: Network): void {
         tags: ['topology'],
         params,
         body: capacityBodySchema,
-        response: { 200: linkViewSchema, 400: errorSchema, 404: errorSchema },
+        response: { 200: linkViewSchema, 400: apiErrorSchema, 404: apiErrorSchema },
       },
       validatorCompiler: documentedOnly,
     },
@@ -107,7 +108,7 @@ export function linkRoutes(app: FastifyInstance, network: Network): void {
         summary: 'Take back the capacity set at run time: the direction has the capacity the other sources give it',
         tags: ['topology'],
         params,
-        response: { 200: linkViewSchema, 404: errorSchema },
+        response: { 200: linkViewSchema, 404: apiErrorSchema },
       },
     },
     async (req, reply) => {
@@ -127,15 +128,6 @@ const capacityBodySchema = {
     rate: { type: 'string', description: 'as tc writes rates: 8mbit, 800kbit, 1gbit', examples: ['8mbit'] },
   },
 } as const;
-
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
-
-/** The body is checked here, so that a bad one says what is wrong in the API's own words. */
-const documentedOnly: FastifySchemaCompiler<unknown> = () => () => true;
 
 /** bit/s from `{ "bps": 8000000 }` or `{ "rate": "8mbit" }`, or why the body is not usable. */
 export function capacityFromBody(body: unknown): number | string {

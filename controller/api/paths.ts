@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Network } from '../routing/network.ts';
 import type { Hop, HostPath } from '../routing/paths.ts';
 import { hostView, hostViewSchema, type HostView } from './hosts.ts';
+import { apiErrorSchema } from './errors.ts';
 
 export interface PathView {
   readonly src: HostView;
@@ -32,11 +33,6 @@ const pathSchema = {
   properties: { hops: { type: 'array', items: hopSchema }, links: { type: 'array', items: { type: 'string' } } },
   required: ['hops', 'links'],
 } as const;
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
 const hostParam = { type: 'string', description: 'host name (from the topology file), IPv4 address or MAC' } as const;
 
 export function pathRoutes(app: FastifyInstance, network: Network): void {
@@ -61,8 +57,8 @@ export function pathRoutes(app: FastifyInstance, network: Network): void {
             },
             required: ['src', 'dst', 'ecmp', 'hops', 'links', 'equalCostPaths'],
           },
-          400: errorSchema,
-          404: errorSchema,
+          400: apiErrorSchema,
+          404: apiErrorSchema,
         },
       },
     },

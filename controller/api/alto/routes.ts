@@ -3,9 +3,8 @@
 // cost map and the host table as they are at that moment (documents.ts); nothing is kept between
 // requests, so the server adds no work to polls or topology events.
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CostMapView } from '../../monitor/costmap.ts';
-import type { ApiError } from '../errors.ts';
 import { accepts, MEDIA, type MediaType } from './media.ts';
 import {
   ALTO_ROOT,
@@ -22,6 +21,7 @@ import {
   type NetworkMapDocument,
 } from './documents.ts';
 import { parseFilterRequest, type AltoErrorMeta } from './filter.ts';
+import { apiErrorSchema, documentedOnly, type ApiError } from '../errors.ts';
 
 export interface AltoSources {
   readonly costMap: CostMapView;
@@ -114,12 +114,6 @@ const altoErrorSchema = {
   required: ['meta'],
 } as const;
 
-const apiErrorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
-
 const filterSchema = {
   type: 'object',
   properties: {
@@ -137,9 +131,6 @@ const filterSchema = {
 
 const ok = (media: MediaType, schema: object, description: string) => ({ description, content: { [media]: { schema } } });
 const notAcceptable = { description: 'the Accept header allows neither this media type nor */*', content: { 'application/json': { schema: apiErrorSchema } } };
-
-/** The request body is read by parseFilterRequest, which answers with ALTO's error codes. */
-const documentedOnly: FastifySchemaCompiler<unknown> = () => () => true;
 
 /** 406 unless Accept allows the media type; RFC 7285 defines no error code for it, so the body is the API's own. */
 function refuseUnacceptable(reply: FastifyReply, accept: string | undefined, media: MediaType): boolean {
