@@ -9,7 +9,7 @@ import { isError } from '../loadgen/record.ts';
 import { latencyChart, linkChart, ms, pct, table } from '../report.ts';
 import { perSecond, percentiles, secondsCsv, type Percentiles } from '../stats.ts';
 import { HIGH_CLASS, LOW_CLASS, type ClassStats } from './htb.ts';
-import { PRIORITY, type ClassName, type PriorityData, type VariantData, type VariantName } from './lab.ts';
+import { PRIORITY, type ClassName, type PriorityData, type VariantData, type VariantName } from './params.ts';
 
 export interface ClassCheck {
   /** Answered requests (a class can only be checked on an answer). */

@@ -8,7 +8,7 @@ import { reactionTimes, type Reaction } from '../reaction.ts';
 import { latencyChart, linkChart, ms, pct, rel, shareChart, signedMs, table, weightsChart, writeSeconds } from '../report.ts';
 import { inWindow, perSecond, percentiles, type Percentiles, type SecondRow } from '../stats.ts';
 import type { Marker, Span } from '../svg.ts';
-import { QUICKSTART, type QuickstartData, type VariantData } from './lab.ts';
+import { QUICKSTART, type QuickstartData, type VariantData } from './params.ts';
 
 export interface VariantSummary {
   readonly variant: 'off' | 'on';
