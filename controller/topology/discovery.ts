@@ -258,9 +258,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       return;
     }
     const src = { dpid: srcDpid, port: srcPort };
-    const srcPortInfo = this.topo.port(src);
-    if (srcPortInfo === undefined || this.topo.port(at) === undefined) return;
-    const capacity = this.capacity.resolve(src, this.controller.switches.get(src.dpid)?.ports.get(src.port)?.name, srcPortInfo.speedKbps * 1000);
+    if (this.topo.port(src) === undefined || this.topo.port(at) === undefined) return;
+    const capacity = this.capacityOf(src);
     const step = observeLink(this.topo.links, src, at, capacity.bps, this.clock.now(), capacity.source);
     this.applyLinks(step);
     // A new direction: probe the way back at once rather than at the next interval, so a switch
