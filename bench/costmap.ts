@@ -15,6 +15,7 @@ import { CostMap, type LinkFigures } from '../controller/monitor/costmap.ts';
 import { HintPublisher } from '../bus/publisher.ts';
 import { costColumns } from '../bus/hints.ts';
 import { fatTree } from './fattree.ts';
+import { median } from './emu/report.ts';
 
 interface Row {
   readonly k: number;
@@ -41,11 +42,6 @@ function cpu(f: () => void): number {
   f();
   const d = process.cpuUsage(t);
   return (d.user + d.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 // A fixed generator, so every run measures the same loads.

@@ -54,7 +54,7 @@ function fabric(k: number): { topo: TopologyState; edgePorts: Endpoint[]; links:
   for (const d of ft.switches) topo.switchUp(d, Array.from({ length: k }, (_, i) => ({ port: i + 1, upSince: 0, speedKbps: 1e7 })));
   for (const l of ft.links) topo.applyLinks(observeLink(topo.links, l.src, l.dst, l.capacityBps, 0));
   // Edge switches use ports 1..k/2 upwards; the others face hosts.
-  const edgePorts = ft.edges.flatMap((dpid) => Array.from({ length: k / 2 }, (_, i) => ({ dpid, port: k / 2 + i + 1 })));
+  const edgePorts = ft.edges.flatMap((dpid) => Array.from({ length: k / 2 }, (_, i) => ({ dpid, port: i + 1 })));
   return { topo, edgePorts, links: ft.links };
 }
 

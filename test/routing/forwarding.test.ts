@@ -236,8 +236,8 @@ describe('routing: path choice from the per-destination tables', () => {
     for (const maxPaths of [16, 3, 1]) {
       const opts = { ...OPTS, maxPaths };
       for (let i = 0; i < 64; i++) {
-        const src = { dpid: ft.edges[i % ft.edges.length]!, port: 3 };
-        const dst = { dpid: ft.edges[(i * 5 + 3) % ft.edges.length]!, port: 4 };
+        const src = { dpid: ft.edges[i % ft.edges.length]!, port: 1 };
+        const dst = { dpid: ft.edges[(i * 5 + 3) % ft.edges.length]!, port: 2 };
         const key: FlowKey = { src: `10.0.0.${i}`, dst: '10.0.1.1', proto: 6, srcPort: 1000 + i, dstPort: 80 };
         const paths = equalCostPaths(g, src.dpid, dst.dpid, { limit: maxPaths });
         const want = paths[flowHash(key) % paths.length]!;
