@@ -2,7 +2,7 @@
 // the path it should take now, both directions, or why there is none. Nothing here reads a clock
 // or a socket; reconcile.ts decides whether a planned path is worth moving to.
 import { buildGraph, equalCostPaths, type SwitchGraph, type SwitchPath } from '../topology/graph.ts';
-import { hostByIp, type HostTable } from '../topology/hosts.ts';
+import type { HostTable } from '../topology/hosts.ts';
 import { hopsOf } from '../routing/paths.ts';
 import type { LinkLoad } from '../monitor/assess.ts';
 import type { Host, Link } from '../topology/types.ts';
@@ -37,7 +37,7 @@ export const reverseLinkId = (id: string): string => id.split('-').reverse().joi
 
 /** The attachment of an intent's end: by MAC, or by address when the machine behind it changed. */
 export function endOf(hosts: HostTable, mac: string, ip: string): Host | undefined {
-  return hosts.get(mac) ?? hostByIp(hosts, ip);
+  return hosts.get(mac) ?? hosts.byIp(ip);
 }
 
 export function planIntent(graph: SwitchGraph, loads: Utilization, spec: IntentSpec, hosts: HostTable, opts: PlanOptions): PlanResult {

@@ -175,10 +175,6 @@ export function expireHosts(table: HostTable, now: number, maxAgeMs: number): Ho
   return removeAll(hit, 'expired');
 }
 
-export function hostByIp(table: HostTable, ip: string): Host | undefined {
-  return table.byIp(ip);
-}
-
 function removeAll(hit: readonly Host[], reason: 'expired' | 'port_is_link'): HostStep {
   return {
     changes: hit.map((h) => ({ op: 'delete', mac: h.mac })),

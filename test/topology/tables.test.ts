@@ -3,7 +3,7 @@
 // store changes when the step is applied. Time is a number the test picks.
 import assert from 'node:assert/strict';
 import { dropPort, dropSwitch, expireLinks, forgetDown, LinkStore, observeLink, upLinks, type LinkStep } from '../../controller/topology/links.ts';
-import { expireHosts, hostByIp, HostStore, learnHost, removeHostsAt, type HostStep } from '../../controller/topology/hosts.ts';
+import { expireHosts, HostStore, learnHost, removeHostsAt, type HostStep } from '../../controller/topology/hosts.ts';
 import { buildGraph, equalCostPaths } from '../../controller/topology/graph.ts';
 import { edgePorts, isEdgePort } from '../../controller/topology/snapshot.ts';
 import { TopologyState } from '../../controller/topology/state.ts';
@@ -142,7 +142,7 @@ describe('topology: host table', () => {
     const t = new HostStore();
     t.apply(learnHost(t, { mac, ipv4: '10.0.0.1', at: ep(1, 3) }, 0));
     t.apply(learnHost(t, { mac: '00:00:00:00:00:0b', ipv4: '10.0.0.1', at: ep(1, 4) }, 10));
-    assert.equal(hostByIp(t, '10.0.0.1')?.mac, '00:00:00:00:00:0b');
+    assert.equal(t.byIp('10.0.0.1')?.mac, '00:00:00:00:00:0b');
     assert.equal(t.get(mac)?.ipv4, undefined);
     // The first host comes back with a new address; the old one stays with its new holder.
     t.apply(learnHost(t, { mac, ipv4: '10.0.0.9', at: ep(1, 3) }, 20));
