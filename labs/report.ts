@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinkSample, WeightsSample } from './collect.ts';
 import { replicaShare, secondsCsv, type SecondRow } from './stats.ts';
-import { lineChart, type Marker, type Series, type Span } from './svg.ts';
+import { lineChart, type Marker, type Series, type Span } from './chart.ts';
 
 export const ms = (v: number | undefined): string => (v === undefined ? '–' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
 export const pct = (v: number | undefined): string => (v === undefined ? '–' : `${(v * 100).toFixed(v < 0.01 && v > 0 ? 2 : 1)}%`);
@@ -24,7 +24,7 @@ export async function writeSeconds(dir: string, rows: readonly SecondRow[], repl
 /** Seconds since `startMs`, rounded to 0.1 s. */
 export const rel = (ts: number, startMs: number): number => Math.round((ts - startMs) / 100) / 10;
 
-export function latencyChart(title: string, runs: readonly { name: string; rows: readonly SecondRow[]; dashed?: boolean }[], spans: readonly Span[], markers: readonly Marker[]): string {
+export function latencyChart(title: string, runs: readonly { name: string; rows: readonly SecondRow[]; dashed?: boolean }[], spans: readonly Span[], markers: readonly Marker[]): Promise<string> {
   const series: Series[] = [];
   const colors = [
     ['#1f77b4', '#aec7e8'],
@@ -41,7 +41,7 @@ export function latencyChart(title: string, runs: readonly { name: string; rows:
   return lineChart({ title, xLabel: 'seconds since the first request', yLabel: 'latency per second (ms, log)', series, spans, markers, yLog: true });
 }
 
-export function shareChart(title: string, replica: string, runs: readonly { name: string; rows: readonly SecondRow[]; dashed?: boolean }[], spans: readonly Span[], markers: readonly Marker[]): string {
+export function shareChart(title: string, replica: string, runs: readonly { name: string; rows: readonly SecondRow[]; dashed?: boolean }[], spans: readonly Span[], markers: readonly Marker[]): Promise<string> {
   return lineChart({
     title,
     xLabel: 'seconds since the first request',
@@ -53,7 +53,7 @@ export function shareChart(title: string, replica: string, runs: readonly { name
   });
 }
 
-export function linkChart(title: string, samples: readonly LinkSample[], names: Readonly<Record<string, string>>, show: readonly string[], startMs: number, spans: readonly Span[], markers: readonly Marker[]): string {
+export function linkChart(title: string, samples: readonly LinkSample[], names: Readonly<Record<string, string>>, show: readonly string[], startMs: number, spans: readonly Span[], markers: readonly Marker[]): Promise<string> {
   return lineChart({
     title,
     xLabel: 'seconds since the first request',
@@ -65,7 +65,7 @@ export function linkChart(title: string, samples: readonly LinkSample[], names: 
   });
 }
 
-export function weightsChart(title: string, runs: readonly { name: string; samples: readonly WeightsSample[]; startMs: number; dashed?: boolean }[], service: string, replicas: readonly string[], spans: readonly Span[], markers: readonly Marker[]): string {
+export function weightsChart(title: string, runs: readonly { name: string; samples: readonly WeightsSample[]; startMs: number; dashed?: boolean }[], service: string, replicas: readonly string[], spans: readonly Span[], markers: readonly Marker[]): Promise<string> {
   const series: Series[] = [];
   for (const r of runs) {
     for (const rep of replicas) {

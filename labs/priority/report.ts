@@ -112,11 +112,11 @@ export async function writePriorityReport(d: PriorityData, ctx: ReportContext): 
       { name: `off ${c}`, rows: rows.get(`off-${c}`) ?? [], dashed: true },
       { name: `on ${c}`, rows: rows.get(`on-${c}`) ?? [] },
     ];
-    await writeFile(join(ctx.runDir, `latency-${c}.svg`), latencyChart(`Latency per second, ${c} class: FIFO (dashed) vs prioritised`, runs, [], []));
+    await writeFile(join(ctx.runDir, `latency-${c}.svg`), await latencyChart(`Latency per second, ${c} class: FIFO (dashed) vs prioritised`, runs, [], []));
   }
   const show = Object.keys(d.linkNames).filter((id) => ['s1→s2', 's2→s1'].includes(d.linkNames[id] ?? ''));
   for (const v of d.variants) {
-    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), linkChart(`Bottleneck utilization, ${v.variant === 'on' ? 'prioritised' : 'FIFO'}`, v.links, d.linkNames, show, v.startMs, [], []));
+    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), await linkChart(`Bottleneck utilization, ${v.variant === 'on' ? 'prioritised' : 'FIFO'}`, v.links, d.linkNames, show, v.startMs, [], []));
   }
 
   const verdict = verdictOf(off, on);

@@ -7,7 +7,7 @@ import type { LabReport, ReportContext } from '../lab.ts';
 import { reactionTimes, type Reaction } from '../reaction.ts';
 import { latencyChart, linkChart, ms, pct, rel, shareChart, signedMs, table, weightsChart, writeSeconds } from '../report.ts';
 import { inWindow, perSecond, percentiles, type Percentiles, type SecondRow } from '../stats.ts';
-import type { Marker, Span } from '../svg.ts';
+import type { Marker, Span } from '../chart.ts';
 import { QUICKSTART, type QuickstartData, type VariantData } from './params.ts';
 
 export interface VariantSummary {
@@ -106,16 +106,16 @@ export async function writeQuickstartReport(d: QuickstartData, ctx: ReportContex
     { name: 'off', rows: rows.get('off') ?? [], dashed: true },
     { name: 'on', rows: rows.get('on') ?? [] },
   ];
-  await writeFile(join(ctx.runDir, 'latency.svg'), latencyChart('Latency per second: coordination off (dashed) vs on', runs, spans, markers));
-  await writeFile(join(ctx.runDir, 'share.svg'), shareChart(`Requests to ${QUICKSTART.congested} (the replica behind the congested path)`, QUICKSTART.congested, runs, spans, markers));
+  await writeFile(join(ctx.runDir, 'latency.svg'), await latencyChart('Latency per second: coordination off (dashed) vs on', runs, spans, markers));
+  await writeFile(join(ctx.runDir, 'share.svg'), await shareChart(`Requests to ${QUICKSTART.congested} (the replica behind the congested path)`, QUICKSTART.congested, runs, spans, markers));
   const show = [...d.congestedLinks, ...Object.keys(d.linkNames).filter((id) => ['s2→s1', 's1→s3', 's3→s1'].includes(d.linkNames[id] ?? ''))];
   for (const v of d.variants) {
     const s = v.variant === 'on' ? on : off;
-    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), linkChart(`Link utilization, coordination ${v.variant}`, v.links, d.linkNames, show, v.startMs, spansOf(v), markersOf(v, s)));
+    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), await linkChart(`Link utilization, coordination ${v.variant}`, v.links, d.linkNames, show, v.startMs, spansOf(v), markersOf(v, s)));
   }
   await writeFile(
     join(ctx.runDir, 'weights.svg'),
-    weightsChart('Weights in force at the client sidecar', [
+    await weightsChart('Weights in force at the client sidecar', [
       { name: 'off', samples: vOff.weights, startMs: vOff.startMs, dashed: true },
       { name: 'on', samples: vOn.weights, startMs: vOn.startMs },
     ], QUICKSTART.service, QUICKSTART.replicas.map((r) => r.id), spans, markers),

@@ -1,11 +1,11 @@
 // Unit tests of the labs' pure parts: the open-loop schedule, per-second aggregation and window
-// percentiles, reaction times, and the SVG charts.
+// percentiles, reaction times, and the charts' own parts (label layout, axis tops).
 import assert from 'node:assert/strict';
 import { dueCount, dueTime, totalRequests } from '../../labs/loadgen/schedule.ts';
 import { parseRecords, type RequestRecord } from '../../labs/loadgen/record.ts';
 import { inWindow, percentiles, perSecond, replicaShare, secondsCsv } from '../../labs/stats.ts';
 import { reactionTimes } from '../../labs/reaction.ts';
-import { escapeXml, lineChart, niceCeil } from '../../labs/svg.ts';
+import { layoutLabels, lineChart, niceCeil } from '../../labs/chart.ts';
 import { pickSubnet } from '../../labs/mgmt.ts';
 import { formatProgress } from '../../labs/progress.ts';
 
@@ -114,11 +114,11 @@ describe('labs: reaction times', () => {
   });
 });
 
-describe('labs: SVG charts', () => {
-  it('draws series, spans, markers and a legend as well-formed SVG', () => {
-    const svg = lineChart({
+describe('labs: charts', () => {
+  it('draws series, spans, markers and a legend as one SVG document', async () => {
+    const svg = await lineChart({
       title: 'p99 <latency> & more',
-      xLabel: 's',
+      xLabel: 'seconds',
       yLabel: 'ms',
       series: [
         { name: 'on', points: [[0, 10], [1, 20], [2, null], [3, 40]] },
@@ -128,26 +128,30 @@ describe('labs: SVG charts', () => {
       markers: [{ x: 1.5, label: 'onset' }],
       yLog: true,
     });
-    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(svg, /<\/svg>\n$/);
     assert.ok(svg.includes('p99 &lt;latency&gt; &amp; more'));
-    // The null breaks the first series into two pieces (two M commands).
-    const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => m[1] ?? '');
-    assert.equal(paths.length, 2);
-    assert.equal((paths[0]?.match(/M/g) ?? []).length, 2);
+    for (const text of ['>congestion<', '>onset<', '>on<', '>off<', '>seconds<']) assert.ok(svg.includes(text), text);
+    // The null breaks the first series into two pieces: its line path has two move commands.
+    const lines = [...svg.matchAll(/<path [^>]*aria-roledescription="line mark" d="(M[^"]+)"[^>]*stroke="#1f77b4"/g)].map((m) => m[1] ?? '');
+    assert.equal(lines.length, 1);
+    assert.equal((lines[0]?.match(/M/g) ?? []).length, 2);
     assert.ok(svg.includes('stroke-dasharray="6,3"'));
-    assert.ok(svg.includes('>congestion<') && svg.includes('>onset<'));
-    // Balanced tags: every element opened is closed.
-    const opened = (svg.match(/<(?!\/)[a-z]+[^>]*[^/]>/g) ?? []).length;
-    const closed = (svg.match(/<\/[a-z]+>/g) ?? []).length;
-    assert.equal(opened, closed);
   });
-  it('does not fail on empty data', () => {
-    assert.match(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [] }), /<\/svg>/);
+  it('does not fail on empty data', async () => {
+    assert.match(await lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [] }), /<\/svg>/);
   });
-  it('nice axis tops and escaping', () => {
+  it('puts labels of nearby events in different lanes, and reuses a lane once it is clear', () => {
+    const lanes = layoutLabels([
+      { x: 100, text: 'congestion onset' },
+      { x: 104, text: 'weights moved' },
+      { x: 108, text: 'shift' },
+      { x: 400, text: 'recovered' },
+    ]).map((l) => l.lane);
+    assert.deepEqual(lanes, [0, 1, 2, 0]);
+  });
+  it('nice axis tops', () => {
     assert.deepEqual([0.7, 1, 3, 7, 12, 999].map(niceCeil), [1, 1, 5, 10, 20, 1000]);
-    assert.equal(escapeXml(`a<b>"c"&'d'`), 'a&lt;b&gt;&quot;c&quot;&amp;&#39;d&#39;');
   });
 });
 
