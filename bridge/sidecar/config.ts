@@ -1,5 +1,6 @@
 // The built-in sidecar's configuration file, checked once at start.
 import { readFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 
@@ -29,6 +30,22 @@ const IngressRule = Type.Object(
 );
 export type IngressRule = Static<typeof IngressRule>;
 
+/** A class the scheduler knows, highest priority first; its connections may leave from their own address. */
+const ClassSetting = Type.Object(
+  { name: Name, sourceAddress: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}(\\.[0-9]{1,3}){3}$' })) },
+  { additionalProperties: false },
+);
+
+const Scheduling = Type.Object(
+  {
+    classes: Type.Array(ClassSetting, { minItems: 1 }),
+    concurrencyPerReplica: Type.Optional(Type.Integer({ minimum: 1 })),
+    queueLimit: Type.Optional(Type.Integer({ minimum: 0 })),
+    queueTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 const SidecarConfigSchema = Type.Object(
   {
     id: Name,
@@ -48,6 +65,7 @@ const SidecarConfigSchema = Type.Object(
       ),
     ),
     connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    scheduling: Type.Optional(Scheduling),
   },
   { additionalProperties: false },
 );
@@ -80,6 +98,9 @@ export function parseSidecarConfig(value: unknown): SidecarConfig {
       ids.add(key);
     });
   }
+  value.scheduling?.classes.forEach((c, i) => {
+    if (c.sourceAddress !== undefined && !isIPv4(c.sourceAddress)) throw new SidecarConfigError(`/scheduling/classes/${i}/sourceAddress: not an IPv4 address`);
+  });
   return value;
 }
 

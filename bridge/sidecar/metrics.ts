@@ -29,10 +29,22 @@ export class SidecarMetrics {
     labelNames: ['service'] as const,
     registers: [this.registry],
   });
+  readonly shed = new Counter({
+    name: 'meshflow_sidecar_shed_total',
+    help: 'Requests refused with 503 by the class scheduler, by class and reason (queue_full, queue_timeout, no_room)',
+    labelNames: ['service', 'class', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly weight = new Gauge({
     name: 'meshflow_sidecar_weight',
     help: 'Weight in force per replica (0..1000 from the bridge, 1 each when even)',
     labelNames: ['service', 'replica'] as const,
+    registers: [this.registry],
+  });
+  readonly hintsRefused = new Counter({
+    name: 'meshflow_sidecar_hints_refused_total',
+    help: 'Weights hints refused, per code: HINT_ERR_UNSIGNED, HINT_ERR_SIGNATURE, HINT_ERR_UNTRUSTED (not signed by a trusted bridge key), or invalid',
+    labelNames: ['code'] as const,
     registers: [this.registry],
   });
   readonly weightsFresh = new Gauge({

@@ -1,12 +1,14 @@
 // The sidecar's data path: an HTTP/1.1 reverse proxy the local service calls. The service
 // is named by the Host header (http://orders/...) or an absolute-form request URI; each
 // request goes to the replica smooth weighted round robin picks, over a keep-alive agent
-// per replica, and is retried once on another replica when the first never connected.
+// per replica and class, and is retried once on another replica when the first never connected.
+// The class scheduler decides when a request may go (a slot free on a replica) and which wait.
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { classify, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
 import type { IngressRule, ReplicaAddress } from './config.ts';
 import type { SidecarMetrics } from './metrics.ts';
+import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings, type ShedReason } from './scheduler.ts';
 import { SmoothWeightedRoundRobin } from './swrr.ts';
 import type { WeightStore } from './weights.ts';
 
@@ -19,7 +21,15 @@ export interface ProxyOptions {
   readonly rules?: readonly IngressRule[];
   readonly defaultClass?: string;
   readonly connectTimeoutMs?: number;
+  /** Classes (highest first), slots per replica, queue bounds; default: no queueing. */
+  readonly scheduling?: Partial<SchedulerSettings>;
+  /** The source address each class's connections leave from, so the network can tell classes apart. */
+  readonly sourceAddresses?: Readonly<Record<string, string>>;
+  readonly now?: () => number;
 }
+
+/** How long a shed client is asked to wait before trying again (s). */
+const RETRY_AFTER_S = 1;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -41,14 +51,18 @@ class ConnectTimeout extends Error {
 }
 
 export class SidecarProxy {
+  readonly scheduler: ClassScheduler;
   private readonly pickers = new Map<string, SmoothWeightedRoundRobin>();
+  /** Keep-alive agents by "service/replica/class": one class's connections never queue behind another's. */
   private readonly agents = new Map<string, Agent>();
+  private readonly expiry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ProxyOptions) {
-    for (const [service, { replicas }] of Object.entries(opts.services)) {
-      this.pickers.set(service, new SmoothWeightedRoundRobin());
-      for (const r of replicas) this.agents.set(`${service}/${r.id}`, new Agent({ keepAlive: true, maxSockets: 256 }));
-    }
+    for (const service of Object.keys(opts.services)) this.pickers.set(service, new SmoothWeightedRoundRobin());
+    const settings = { ...DEFAULT_SCHEDULER, ...opts.scheduling };
+    const now = opts.now ?? (() => performance.now());
+    this.scheduler = new ClassScheduler(settings, (s) => this.pickers.get(s), (s) => (opts.services[s]?.replicas ?? []).map((r) => r.id), now);
+    if (Number.isFinite(settings.concurrencyPerReplica)) this.expiry = setInterval(() => this.scheduler.expire(), Math.min(250, settings.queueTimeoutMs)).unref();
   }
 
   /** Weights in force for a service now (what the picker uses). */
@@ -71,19 +85,42 @@ export class SidecarProxy {
     this.opts.metrics.weightsFresh.set(this.opts.weights.fresh() ? 1 : 0);
     for (const [replica, w] of Object.entries(weights)) this.opts.metrics.weight.set({ service, replica }, w);
     picker?.setWeights(weights);
-    const first = picker?.next();
-    if (!first) {
-      res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshflow sidecar: no replica for ${service}\n`);
-      return;
-    }
     const headers: OutgoingHttpHeaders = {
       ...endToEnd(req.headers),
       [PRIORITY_HEADER]: cls,
       [TRACEPARENT_HEADER]: traceparent,
       'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
     };
-    this.attempt(req, res, { service, path, cls, headers, start: performance.now() }, first, new Set(), false);
+    const ctx = { service, path, cls, headers, start: performance.now() };
+    this.scheduler.submit(
+      service,
+      cls,
+      (replica) => {
+        // The caller may have gone away while the request waited.
+        if (res.destroyed) return this.scheduler.release(service, replica);
+        this.attempt(req, res, ctx, replica, new Set(), false);
+      },
+      (reason) => this.shed(res, service, cls, reason),
+    );
   };
+
+  private shed(res: ServerResponse, service: string, cls: string, reason: ShedReason): void {
+    this.opts.metrics.shed.inc({ service, class: cls, reason });
+    if (res.destroyed) return;
+    const why = reason === 'no_room' ? 'no replica has room on its path' : reason === 'queue_full' ? 'queue full' : 'waited too long';
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(RETRY_AFTER_S) }).end(`meshflow sidecar: ${service} refused for class ${cls}: ${why}\n`);
+  }
+
+  private agent(service: string, replica: string, cls: string): Agent {
+    const key = `${service}/${replica}/${cls}`;
+    let a = this.agents.get(key);
+    if (!a) {
+      const localAddress = this.opts.sourceAddresses?.[cls];
+      a = new Agent({ keepAlive: true, maxSockets: 256, ...(localAddress ? { localAddress } : {}) });
+      this.agents.set(key, a);
+    }
+    return a;
+  }
 
   private resolve(req: IncomingMessage): { service: string; path: string } | undefined {
     const url = req.url ?? '/';
@@ -111,9 +148,18 @@ export class SidecarProxy {
     tried: Set<string>,
     retried: boolean,
   ): void {
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.scheduler.release(ctx.service, replicaId);
+    };
     const rep = this.opts.services[ctx.service]?.replicas.find((r) => r.id === replicaId);
-    const agent = this.agents.get(`${ctx.service}/${replicaId}`);
-    if (!rep || !agent) return void res.writeHead(502).end();
+    if (!rep) {
+      release();
+      return void res.writeHead(502).end();
+    }
+    const agent = this.agent(ctx.service, replicaId, ctx.cls);
     tried.add(replicaId);
     let connected = false;
     const up = httpRequest({ host: rep.host, port: rep.port, method: req.method, path: ctx.path, headers: ctx.headers, agent });
@@ -143,6 +189,7 @@ export class SidecarProxy {
     });
 
     up.on('error', (err: NodeJS.ErrnoException) => {
+      release();
       const reason = err.code ?? 'error';
       this.opts.metrics.upstreamFailures.inc({ service: ctx.service, replica: replicaId, reason });
       // A reused keep-alive socket the replica had already closed fails the same way, and a
@@ -152,19 +199,22 @@ export class SidecarProxy {
         const next = this.pickers.get(ctx.service)?.next(tried);
         if (next) {
           this.opts.metrics.retries.inc({ service: ctx.service });
+          this.scheduler.acquire(ctx.service, next);
           return this.attempt(req, res, ctx, next, tried, true);
         }
       }
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`meshflow sidecar: ${ctx.service} unavailable (${reason})\n`);
       else res.destroy();
     });
-    // The caller went away: stop the upstream work too.
+    // The answer is done, or the caller went away (then stop the upstream work too): the slot frees.
     res.on('close', () => {
+      release();
       if (!res.writableFinished) up.destroy();
     });
   }
 
   close(): void {
+    clearInterval(this.expiry);
     for (const a of this.agents.values()) a.destroy();
   }
 }

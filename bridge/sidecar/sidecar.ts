@@ -5,10 +5,11 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { connectBus, HintPublisher, subscribeHints, systemClock, topics, type Clock, type Hint, type HintSubscription } from '../hints.ts';
+import { connectBus, HintPublisher, HintRejections, subscribeHints, systemClock, topics, type Clock, type Hint, type HintSubscription, type TrustStore } from '../hints.ts';
 import type { SidecarConfig } from './config.ts';
 import { SidecarMetrics } from './metrics.ts';
 import { SidecarProxy } from './proxy.ts';
+import type { SchedulerSettings } from './scheduler.ts';
 import { WeightStore } from './weights.ts';
 
 export interface SidecarOptions {
@@ -17,6 +18,11 @@ export interface SidecarOptions {
   readonly mqttUrl?: string;
   readonly clock?: Clock;
   readonly log?: Logger;
+  /**
+   * The bridge keys whose weights this sidecar takes; unsigned, forged or otherwise signed weights
+   * are refused and counted. Without it weights are not verified (`meshflow sidecar` always gives one).
+   */
+  readonly trust?: TrustStore;
 }
 
 export interface SidecarAddresses {
@@ -47,6 +53,7 @@ export class BuiltinSidecar {
       ...(c.ingress?.rules ? { rules: c.ingress.rules } : {}),
       ...(c.ingress?.defaultClass ? { defaultClass: c.ingress.defaultClass } : {}),
       ...(c.connectTimeoutMs ? { connectTimeoutMs: c.connectTimeoutMs } : {}),
+      ...(c.scheduling ? { scheduling: schedulingOf(c.scheduling), sourceAddresses: sourceAddressesOf(c.scheduling) } : {}),
     });
   }
 
@@ -88,8 +95,13 @@ export class BuiltinSidecar {
       up = false;
     });
     client.on('error', (err) => this.opts.log?.debug({ err }, 'sidecar: mqtt error'));
+    const refused = new HintRejections({ name: 'sidecar', ...(this.opts.log ? { log: this.opts.log } : {}), clock: this.clock });
     subscribeHints(client, [topics.weights(this.id)], (hint) => this.onHint(hint), {
-      onInvalid: (e, topic) => this.opts.log?.warn({ topic, code: e.code }, `sidecar: invalid hint skipped: ${e.message}`),
+      ...(this.opts.trust ? { trust: this.opts.trust } : {}),
+      onInvalid: (e, topic) => {
+        this.metrics.hintsRefused.inc({ code: e.code });
+        refused.add(e, topic);
+      },
     })
       .then((sub) => {
         this.sub = sub;
@@ -139,6 +151,19 @@ export class BuiltinSidecar {
     this.proxy.close();
     await Promise.all([this.proxyServer, this.adminServer].map((s) => (s ? close(s) : undefined)));
   }
+}
+
+function schedulingOf(s: NonNullable<SidecarConfig['scheduling']>): Partial<SchedulerSettings> {
+  return {
+    classes: s.classes.map((c) => c.name),
+    ...(s.concurrencyPerReplica !== undefined ? { concurrencyPerReplica: s.concurrencyPerReplica } : {}),
+    ...(s.queueLimit !== undefined ? { queueLimit: s.queueLimit } : {}),
+    ...(s.queueTimeoutMs !== undefined ? { queueTimeoutMs: s.queueTimeoutMs } : {}),
+  };
+}
+
+function sourceAddressesOf(s: NonNullable<SidecarConfig['scheduling']>): Record<string, string> {
+  return Object.fromEntries(s.classes.flatMap((c) => (c.sourceAddress ? [[c.name, c.sourceAddress]] : [])));
 }
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
