@@ -41,11 +41,14 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** W3C trace context: a valid incoming traceparent passes through unchanged (this
- *  sidecar reports no spans, so it must not claim a parent id); otherwise a new one. */
-export function traceparentFor(headers: IncomingHttpHeaders): string {
+/** The request's W3C trace context, when it carries a valid one. */
+export function incomingTraceparent(headers: IncomingHttpHeaders): string | undefined {
   const v = headerValue(headers, TRACEPARENT_HEADER)?.trim().toLowerCase();
   const m = v === undefined ? null : TRACEPARENT.exec(v);
-  if (m && !/^0+$/.test(m[1] ?? '') && !/^0+$/.test(m[2] ?? '')) return v as string;
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return m && !/^0+$/.test(m[1] ?? '') && !/^0+$/.test(m[2] ?? '') ? v : undefined;
+}
+
+/** The traceparent to send on when no span is written here: the incoming one, else a new one. */
+export function traceparentFor(headers: IncomingHttpHeaders): string {
+  return incomingTraceparent(headers) ?? `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }

@@ -66,6 +66,13 @@ const SidecarConfigSchema = Type.Object(
     ),
     connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
     scheduling: Type.Optional(Scheduling),
+    /** Spans of every hop as OTLP JSON: lines in a file, and/or to an OTLP/HTTP traces endpoint. */
+    tracing: Type.Optional(
+      Type.Object(
+        { file: Type.Optional(Type.String({ minLength: 1 })), url: Type.Optional(Type.String({ pattern: '^https?://' })) },
+        { additionalProperties: false, minProperties: 1 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

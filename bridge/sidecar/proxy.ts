@@ -5,10 +5,11 @@
 // The class scheduler decides when a request may go (a slot free on a replica) and which wait.
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { classify, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
+import { classify, incomingTraceparent, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
 import type { IngressRule, ReplicaAddress } from './config.ts';
 import type { SidecarMetrics } from './metrics.ts';
 import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings, type ShedReason } from './scheduler.ts';
+import type { HopTracer } from './spans.ts';
 import { SmoothWeightedRoundRobin } from './swrr.ts';
 import type { WeightStore } from './weights.ts';
 
@@ -26,6 +27,19 @@ export interface ProxyOptions {
   /** The source address each class's connections leave from, so the network can tell classes apart. */
   readonly sourceAddresses?: Readonly<Record<string, string>>;
   readonly now?: () => number;
+  /** Writes a span per hop; without it, the incoming traceparent passes through unchanged. */
+  readonly tracer?: HopTracer;
+}
+
+interface Hop {
+  readonly service: string;
+  readonly path: string;
+  readonly cls: string;
+  readonly headers: OutgoingHttpHeaders;
+  readonly start: number;
+  /** The replica that answered (for the span). */
+  replica?: string;
+  retried?: boolean;
 }
 
 /** How long a shed client is asked to wait before trying again (s). */
@@ -79,7 +93,14 @@ export class SidecarProxy {
     }
     const { service, path } = target;
     const cls = classify({ method: req.method ?? 'GET', path, headers: req.headers }, this.opts.rules ?? [], this.opts.defaultClass);
-    const traceparent = traceparentFor(req.headers);
+    const tracer = this.opts.tracer;
+    let traceparent: string;
+    if (!tracer) traceparent = traceparentFor(req.headers);
+    else {
+      const opened = tracer.start(service, cls, req.method ?? 'GET', path, incomingTraceparent(req.headers));
+      traceparent = opened.traceparent;
+      res.once('close', () => tracer.end(opened.span, { ...(hop.replica ? { replica: hop.replica } : {}), status: res.statusCode, ...(hop.retried ? { retried: true } : {}), ...(res.writableFinished ? {} : { error: 'aborted' }) }));
+    }
     const picker = this.pickers.get(service);
     const weights = this.weightsFor(service);
     this.opts.metrics.weightsFresh.set(this.opts.weights.fresh() ? 1 : 0);
@@ -91,14 +112,14 @@ export class SidecarProxy {
       [TRACEPARENT_HEADER]: traceparent,
       'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
     };
-    const ctx = { service, path, cls, headers, start: performance.now() };
+    const hop: Hop = { service, path, cls, headers, start: performance.now() };
     this.scheduler.submit(
       service,
       cls,
       (replica) => {
         // The caller may have gone away while the request waited.
         if (res.destroyed) return this.scheduler.release(service, replica);
-        this.attempt(req, res, ctx, replica, new Set(), false);
+        this.attempt(req, res, hop, replica, new Set(), false);
       },
       (reason) => this.shed(res, service, cls, reason),
     );
@@ -143,7 +164,7 @@ export class SidecarProxy {
   private attempt(
     req: IncomingMessage,
     res: ServerResponse,
-    ctx: { service: string; path: string; cls: string; headers: OutgoingHttpHeaders; start: number },
+    ctx: Hop,
     replicaId: string,
     tried: Set<string>,
     retried: boolean,
@@ -180,6 +201,8 @@ export class SidecarProxy {
     });
 
     up.on('response', (ur) => {
+      ctx.replica = replicaId;
+      ctx.retried = retried;
       const labels = { service: ctx.service, replica: replicaId, class: ctx.cls };
       this.opts.metrics.requests.inc(labels);
       this.opts.metrics.latency.observe(labels, (performance.now() - ctx.start) / 1000);

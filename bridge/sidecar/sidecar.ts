@@ -5,17 +5,20 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { connectBus, HintPublisher, HintRejections, subscribeHints, systemClock, topics, type Clock, type Hint, type HintSubscription, type TrustStore } from '../hints.ts';
+import { connectBus, HintPublisher, HintRejections, subscribeHints, systemClock, topics, type Clock, type Hint, type HintSubscription, type TrustStore, type BusConnectOptions } from '../hints.ts';
 import type { SidecarConfig } from './config.ts';
 import { SidecarMetrics } from './metrics.ts';
 import { SidecarProxy } from './proxy.ts';
 import type { SchedulerSettings } from './scheduler.ts';
+import { HopTracer } from './spans.ts';
 import { WeightStore } from './weights.ts';
 
 export interface SidecarOptions {
   readonly config: SidecarConfig;
   /** Overrides config.mqttUrl; with neither, the sidecar runs on even weights alone. */
   readonly mqttUrl?: string;
+  /** How to connect to it: credentials, CA file (see bus/client.ts). */
+  readonly bus?: BusConnectOptions;
   readonly clock?: Clock;
   readonly log?: Logger;
   /**
@@ -34,6 +37,7 @@ export class BuiltinSidecar {
   readonly metrics = new SidecarMetrics();
   readonly weights: WeightStore;
   readonly proxy: SidecarProxy;
+  private readonly tracer: HopTracer | undefined;
   private readonly clock: Clock;
   private proxyServer: Server | undefined;
   private adminServer: Server | undefined;
@@ -46,6 +50,7 @@ export class BuiltinSidecar {
     this.clock = opts.clock ?? systemClock;
     this.weights = new WeightStore(this.clock);
     const c = opts.config;
+    this.tracer = c.tracing ? new HopTracer(c.id, c.tracing) : undefined;
     this.proxy = new SidecarProxy({
       services: c.services,
       weights: this.weights,
@@ -54,6 +59,7 @@ export class BuiltinSidecar {
       ...(c.ingress?.defaultClass ? { defaultClass: c.ingress.defaultClass } : {}),
       ...(c.connectTimeoutMs ? { connectTimeoutMs: c.connectTimeoutMs } : {}),
       ...(c.scheduling ? { scheduling: schedulingOf(c.scheduling), sourceAddresses: sourceAddressesOf(c.scheduling) } : {}),
+      ...(this.tracer ? { tracer: this.tracer } : {}),
     });
   }
 
@@ -76,7 +82,7 @@ export class BuiltinSidecar {
     // The sidecar serves from the first moment, broker or not: it must not wait for it.
     const probe = new HintPublisher({ publishAsync: async () => undefined }, { source: `sidecar:${this.id}`, clock: this.clock });
     const will = probe.stamp(this.statusBody('offline'));
-    const client = await connectBus(url, { clientId: `meshflow-sidecar-${this.id}`, will, waitForConnect: false });
+    const client = await connectBus(url, { ...this.opts.bus, clientId: `meshflow-sidecar-${this.id}`, will, waitForConnect: false });
     this.client = client;
     this.publisher = new HintPublisher(client, { source: `sidecar:${this.id}`, clock: this.clock, startSeq: probe.seq });
     // Announce on every (re)connect: the broker may have published our will meanwhile.
@@ -150,6 +156,8 @@ export class BuiltinSidecar {
     }
     this.proxy.close();
     await Promise.all([this.proxyServer, this.adminServer].map((s) => (s ? close(s) : undefined)));
+    // After the servers: the last hops' spans end when their connections close.
+    await this.tracer?.close();
   }
 }
 
