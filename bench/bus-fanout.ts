@@ -128,7 +128,7 @@ console.log(`fan-out: ${SUBS} subscribers, ${ROUNDS} rounds, QoS 1; this process
 {
   const broker = await startBroker({ port: 0 });
   try {
-    results.push(await run('aedes (embedded, same process)', broker.url));
+    results.push(await run('aedes (embedded, same process)', broker.urlFor('controller')));
   } finally {
     await broker.stop();
   }

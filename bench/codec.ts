@@ -22,7 +22,7 @@ import {
   OFPP_ANY,
   OFPR_ACTION,
   type OfMessage,
-} from '../controller/openflow/index.ts';
+} from 'openflow-ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -10,8 +10,8 @@
 //    the programmer and a packet-out after its barrier (what forwarding does for a new flow):
 //    answered packet-ins/s. Both ends share this process, so this is a floor, not the ceiling.
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
-import { encode, encodeAll, flowMod, FrameReader, OFP_NO_BUFFER, OFPR_NO_MATCH } from '../controller/openflow/index.ts';
-import type { OfMessage, Unnumbered } from '../controller/openflow/index.ts';
+import { encode, encodeAll, flowMod, FrameReader, OFP_NO_BUFFER, OFPR_NO_MATCH } from 'openflow-ts';
+import type { OfMessage, Unnumbered } from 'openflow-ts';
 import { allocXids, start, step, type MachineState } from '../controller/session/machine.ts';
 import { Programmer } from '../controller/programmer.ts';
 import { SwitchSession } from '../controller/session.ts';

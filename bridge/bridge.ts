@@ -19,12 +19,14 @@ import {
 } from './hints.ts';
 import { IntentsClient } from './intents-client.ts';
 import type { BridgeMetrics } from './metrics.ts';
+import { BusWatch, HintRejections, isSignatureError, RECOVERY_BACKOFF, trustAlso, type BusConnectOptions, type HintSigner, type TrustStore } from './hints.ts';
+import { Levers, type LeverMode } from './levers.ts';
+import type { ArbiterParams } from './arbiter.ts';
 import {
-  computeWeights,
   defaultPolicyParams,
   initialPolicyState,
-  intentsFor,
   withHint,
+  type IntentDecision,
   type IntentSpec,
   type PolicyParams,
   type PolicyState,
@@ -34,12 +36,18 @@ import type { RegistryStore } from './registry-store.ts';
 
 export interface BridgeOptions {
   readonly mqttUrl: string;
+  /** How to connect to it: credentials, CA file (see bus/client.ts). */
+  readonly bus?: BusConnectOptions;
   readonly registry: RegistryStore;
   /** The controller's REST base URL; without it the bridge asks for no intents. */
   readonly controllerUrl?: string;
   /** Bearer token for the controller's mutating endpoints, when it requires one. */
   readonly controllerToken?: string;
   readonly params?: Partial<PolicyParams>;
+  /** 'arbitrated' (default): one decision moves the path or the weights, with hold-downs (arbiter.ts);
+   *  'independent': each lever its own loop (the bridge before the arbiter, kept for comparison). */
+  readonly levers?: LeverMode;
+  readonly arbiter?: Partial<ArbiterParams>;
   /** How long sidecars may trust the weights they are sent. */
   readonly weightsTtlMs?: number;
   /** Weights are re-sent this often even when unchanged, well inside their ttl. */
@@ -50,7 +58,16 @@ export interface BridgeOptions {
   readonly log?: Logger;
   /** Replaces the default adapters (mqtt for builtin sidecars, haproxy). */
   readonly adapters?: readonly WeightsAdapter[];
+  /** Names this bridge: the source of its weights, and its MQTT client id (one session per bridge id). */
   readonly source?: string;
+  /** Signs the weights (and all else) this bridge publishes; sidecars that verify need it. */
+  readonly signer?: HintSigner;
+  /**
+   * The controllers whose cost rows and events this bridge takes: anything unsigned, forged or
+   * signed by another key is refused and counted. Without it hints are not verified (embedded use
+   * and tests); `meshflow bridge` always gives one.
+   */
+  readonly trust?: TrustStore;
   /** Counts publications, hints, intents and errors; its gauges read this bridge. */
   readonly metrics?: BridgeMetrics;
 }
@@ -75,28 +92,62 @@ export class Bridge {
   private pending = false;
   private stopped = false;
   private readonly params: PolicyParams;
+  private readonly levers: Levers;
+  private publisher: HintPublisher | undefined;
   private readonly clock: Clock;
   private readonly ttlMs: number;
   private readonly refreshMs: number;
   private readonly onRegistryChange = () => this.schedule();
+  private watch: BusWatch | undefined;
+  readonly rejections: HintRejections;
 
   constructor(private readonly opts: BridgeOptions) {
     this.params = { ...defaultPolicyParams, ...opts.params };
+    this.levers = new Levers(opts.levers ?? 'arbitrated', this.params, opts.arbiter, opts.controllerUrl !== undefined);
     this.clock = opts.clock ?? systemClock;
     this.ttlMs = opts.weightsTtlMs ?? BRIDGE_DEFAULTS.weightsTtlMs;
     this.refreshMs = opts.refreshMs ?? Math.floor(this.ttlMs / 3);
+    this.rejections = new HintRejections({ name: 'bridge', ...(opts.log ? { log: opts.log } : {}), clock: this.clock });
     opts.metrics?.observe(this);
   }
 
+  /** The bus connection: up or not, losses and recoveries (read by /metrics). */
+  get busHealth(): BusWatch | undefined {
+    return this.watch;
+  }
+
   async start(): Promise<void> {
-    this.client = await connectBus(this.opts.mqttUrl, { clientId: `${this.opts.source ?? 'meshflow-bridge'}-${process.pid}` });
-    const publisher = new HintPublisher(this.client, { source: this.opts.source ?? 'meshflow-bridge', clock: this.clock });
-    this.adapters = [...(this.opts.adapters ?? [new MqttWeightsAdapter(publisher), new HaproxyAdapter()])];
+    const source = this.opts.source ?? 'meshflow-bridge';
+    // A persistent session under a fixed id: the broker keeps our subscriptions and queues the
+    // hints (QoS 1) published while we reconnect, so none is lost to an outage or a restart.
+    this.client = await connectBus(this.opts.mqttUrl, { backoff: RECOVERY_BACKOFF, ...this.opts.bus, session: { clientId: `meshflow-bridge-${source}` } });
+    const log = this.opts.log;
+    this.watch = new BusWatch(this.client, {
+      name: 'bridge',
+      clock: this.clock,
+      ...(log ? { log } : {}),
+      // Retained weights may be gone with a broker that restarted without persistence: send them all again.
+      onReconnect: () => {
+        this.appliedAt.clear();
+        void this.schedule();
+      },
+    });
+    const publisher = new HintPublisher(this.client, { source, clock: this.clock, ...(this.opts.signer ? { signer: this.opts.signer } : {}) });
+    // Its own decision events come back on the events topic: the bridge trusts its own key.
+    const signer = this.opts.signer;
+    const trust = this.opts.trust && signer ? trustAlso(this.opts.trust, signer.keyId, signer.publicKey) : this.opts.trust;
+    if (trust === undefined) log?.warn('bridge: hints are not verified (no trusted controller keys given)');
+    else if (trust.ids().every((id) => id === signer?.keyId)) log?.warn('bridge: no controller key is trusted yet: every cost row and event will be refused until one is');
+    else log?.info({ trusted: trust.ids() }, 'bridge: taking cost rows and events signed by these keys only');
+    this.publisher = publisher;
+    this.adapters = [...(this.opts.adapters ?? [new MqttWeightsAdapter(publisher), new HaproxyAdapter(publisher)])];
     if (this.opts.controllerUrl) this.intents = new IntentsClient(this.opts.controllerUrl, { ...(this.opts.controllerToken ? { token: this.opts.controllerToken } : {}) });
     this.sub = await subscribeHints(this.client, [patterns.costs, patterns.events], (hint) => this.onHint(hint), {
+      ...(trust ? { trust } : {}),
       onInvalid: (e, topic) => {
-        this.opts.metrics?.hintInvalid(e.code);
-        this.opts.log?.warn({ topic, code: e.code, path: e.path }, `bridge: invalid hint skipped: ${e.message}`);
+        // Every refusal is counted by code (hints_refused_total); the schema ones also as before.
+        if (!isSignatureError(e.code)) this.opts.metrics?.hintInvalid(e.code);
+        this.rejections.add(e, topic);
       },
     });
     this.opts.registry.on('change', this.onRegistryChange);
@@ -142,7 +193,8 @@ export class Bridge {
   private async run(): Promise<void> {
     const reg = this.opts.registry.current;
     const now = this.clock.now();
-    const result = computeWeights(reg, this.state, now, this.params);
+    const step = this.levers.step(reg, this.state, new Set(this.activeIntents.keys()), now);
+    const result = step.weights;
     this.state = result.state;
     this.weights = result.weights;
     const changed = new Set(result.changed);
@@ -152,7 +204,9 @@ export class Bridge {
       await this.apply(reg, sc.id, result.weights[sc.id] ?? {}, now);
     }
     for (const id of this.appliedAt.keys()) if (!reg.sidecars.some((s) => s.id === id)) this.appliedAt.delete(id);
-    await this.syncIntents(reg, now);
+    // The arbiter's decisions and reasons, on the events topic so the event log and a replay show why.
+    for (const e of step.events) await this.publisher?.publish(e).catch((err: unknown) => this.opts.log?.warn({ err }, 'bridge: decision event not published'));
+    await this.syncIntents(step.intents);
   }
 
   private async apply(reg: Registry, sidecarId: string, weights: ServiceWeights, now: number): Promise<void> {
@@ -176,10 +230,9 @@ export class Bridge {
     }
   }
 
-  private async syncIntents(reg: Registry, now: number): Promise<void> {
+  private async syncIntents(decision: IntentDecision): Promise<void> {
     const client = this.intents;
     if (!client) return;
-    const decision = intentsFor(reg, this.state.costs, new Set(this.activeIntents.keys()), now, this.params);
     for (const spec of decision.create) {
       try {
         const created = await client.create(spec);
@@ -218,6 +271,8 @@ export class Bridge {
     if (this.intents) for (const key of [...this.activeIntents.keys()]) await this.withdraw(this.intents, key);
     await this.sub?.close();
     for (const a of this.adapters) await a.close();
+    this.watch?.stop();
+    this.rejections.flush();
     await this.client?.endAsync();
   }
 }

@@ -6,10 +6,12 @@ import type { WeightsHint } from '../bus/hints.ts';
 export type { CostColumns, CostEntry, CostRowHint, EventHint, Hint, Level, SidecarStatusHint, WeightsHint } from '../bus/hints.ts';
 export { costColumns, costEntries, costEntryAt, DEFAULT_TTL_MS, isStale, WEIGHT_MAX } from '../bus/hints.ts';
 export { patterns, topics } from '../bus/topics.ts';
-export { parseHint, type HintError } from '../bus/parse.ts';
+export { parseHint, isSignatureError, type HintError } from '../bus/parse.ts';
+export { HintSigner, trustAlso, type TrustStore } from '../bus/signing.ts';
+export { BusWatch, HintRejections, RECOVERY_BACKOFF, registerBusMetrics, type BusHealth } from '../bus/watch.ts';
 export { HintPublisher } from '../bus/publisher.ts';
 export { subscribeHints, type HintSubscription } from '../bus/subscriber.ts';
-export { connectBus } from '../bus/client.ts';
+export { connectBus, type BusConnectOptions } from '../bus/client.ts';
 export { systemClock, type Clock } from '../bus/clock.ts';
 
 /** Per service, per replica weight 0..1000. */

@@ -44,8 +44,10 @@ export class IntentsClient {
     const json: unknown = await res.json();
     const id = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['id'] : undefined;
     if (typeof id !== 'string' && typeof id !== 'number') throw new IntentsError(res.status, 'POST /api/v1/intents: answer has no id');
-    const path = (json as Record<string, unknown>)['path'];
-    return { id: String(id), ...(Array.isArray(path) && path.every((p) => typeof p === 'string') ? { path } : {}) };
+    // The controller names the path's switches in `switches` (its `path` is the hops); older answers had `path` as switches.
+    const answer = json as Record<string, unknown>;
+    const path = [answer['switches'], answer['path']].find((p): p is string[] => Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string'));
+    return { id: String(id), ...(path ? { path } : {}) };
   }
 
   /** Deletes an intent; one that is already gone counts as deleted. */

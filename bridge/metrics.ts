@@ -3,12 +3,16 @@
 // /api/v1/weights; what happens (publications, hints, errors) is counted as it happens. Its own
 // Registry, like the controller's: two bridges in one process never mix their series.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServiceWeights } from './hints.ts';
+import { registerBusMetrics, type BusHealth, type HintRejections, type ServiceWeights } from './hints.ts';
 
 /** What the gauges read; the Bridge is one. */
 export interface BridgeState {
   readonly currentWeights: Readonly<Record<string, ServiceWeights>>;
   readonly currentIntents: readonly unknown[];
+  /** The bus connection, once there is one. */
+  readonly busHealth?: BusHealth | undefined;
+  /** Hints refused: unsigned, forged, untrusted, invalid. */
+  readonly rejections?: HintRejections;
 }
 
 export interface BridgeMetricsOptions {
@@ -74,7 +78,7 @@ export class BridgeMetrics {
     });
     this.invalidHints = new Counter({
       name: 'meshflow_bridge_hints_invalid_total',
-      help: 'Hints skipped because they failed the schema, per error code',
+      help: 'Hints skipped because they failed the schema, per error code (unverified ones: meshflow_bridge_hints_refused_total)',
       labelNames: ['code'] as const,
       registers,
     });
@@ -85,6 +89,11 @@ export class BridgeMetrics {
       help: 'Intent requests the controller refused or did not answer, per operation (post, delete)',
       labelNames: ['op'] as const,
       registers,
+    });
+    // meshflow_bridge_bus_connected, _bus_disconnects_total, _bus_reconnects_total, _hints_refused_total{code}
+    registerBusMetrics(this.registry, 'meshflow_bridge', () => {
+      const s = read();
+      return { ...(s?.busHealth ? { health: s.busHealth } : {}), ...(s?.rejections ? { rejections: s.rejections } : {}) };
     });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }

@@ -21,6 +21,13 @@ export interface PolicyParams {
   readonly intentOnsetUtilization: number;
   /** …and withdraw it only once utilization falls below this. */
   readonly intentClearUtilization: number;
+  /** Which of the equal-cost paths a replica's room is read from: 'best' when intents can put the
+   *  flows on it; 'worst' when nothing does (flows are hashed onto any of them, a plain mesh). */
+  readonly roomBasis: 'best' | 'worst';
+  /** The congested level caps a path's room only at this utilization or above (or with no room
+   *  figure): 0 takes every level as given; the arbiter sets the clear mark, so a level the delay
+   *  probes raise on an idle link (CPU contention, not this link's queue) moves nothing. */
+  readonly levelMinUtilization: number;
 }
 
 export const defaultPolicyParams: PolicyParams = {
@@ -31,6 +38,8 @@ export const defaultPolicyParams: PolicyParams = {
   deadband: 50,
   intentOnsetUtilization: 0.8,
   intentClearUtilization: 0.6,
+  roomBasis: 'best',
+  levelMinUtilization: 0,
 };
 
 type Shares = Readonly<Record<string, number>>;
@@ -61,11 +70,18 @@ export function withHint(state: PolicyState, hint: Hint): PolicyState {
   if (hint.kind === 'cost_row') {
     const pid = hint.srcPid.toLowerCase();
     const prev = state.costs[pid];
-    // Out-of-order or replayed rows must not roll the picture back.
-    if (prev && prev.ts > hint.ts) return state;
+    // A group of controllers is one source: a higher epoch (a new master) supersedes, a lower one
+    // (a master that lost its lease) is ignored; within one epoch, ts orders.
+    if (prev && rowOrder(prev, hint) > 0) return state;
     return { ...state, costs: { ...state.costs, [pid]: hint } };
   }
   return state;
+}
+
+/** >0 when `prev` outranks `next`: by epoch when both carry one, else by ts. */
+export function rowOrder(prev: Pick<CostRowHint, 'ts'> & { readonly epoch?: number }, next: Pick<CostRowHint, 'ts'> & { readonly epoch?: number }): number {
+  if (prev.epoch !== undefined && next.epoch !== undefined && prev.epoch !== next.epoch) return prev.epoch - next.epoch;
+  return prev.ts - next.ts;
 }
 
 /** A row's entry for one destination (pids compared without case), if it lists it. */
@@ -82,11 +98,16 @@ export interface WeightsResult {
   readonly state: PolicyState;
 }
 
+/** Asked before an ordinary move (same replicas, none to or from 0, same fresh/stale mode) is
+ *  published; false keeps the last weights. Reachability and mode changes are never held. */
+export type WeightsGate = (sidecarId: string, service: string, last: Readonly<Record<string, number>>, next: Readonly<Record<string, number>>) => boolean;
+
 export function computeWeights(
   registry: Registry,
   state: PolicyState,
   now: number,
   params: PolicyParams = defaultPolicyParams,
+  gate?: WeightsGate,
 ): WeightsResult {
   const weights: Record<string, ServiceWeights> = {};
   const sidecars: Record<string, SidecarState> = {};
@@ -114,7 +135,8 @@ export function computeWeights(
       smoothed[service] = s;
       const candidate = toWeights(s);
       const last = prev?.published[service];
-      if (last && prev?.mode === mode && withinDeadband(last, candidate, params.deadband)) {
+      const held = (): boolean => gate !== undefined && last !== undefined && isOrdinaryMove(last, candidate) && !gate(sc.id, service, last, candidate);
+      if (last && prev?.mode === mode && (withinDeadband(last, candidate, params.deadband) || held())) {
         published[service] = { ...last };
       } else {
         published[service] = candidate;
@@ -129,12 +151,14 @@ export function computeWeights(
   return { weights, changed, state: { ...state, sidecars } };
 }
 
-/** How much room the best path has, 0..1: full below the knee, falling linearly to none at 100%. */
+/** How much room the best (or, with roomBasis worst, the most loaded) path has, 0..1: full below the knee, falling linearly to none at 100%. */
 export function roomOf(entry: CostEntry, params: PolicyParams): number {
-  const u = entry.bottleneckUtilization;
+  const worst = params.roomBasis === 'worst';
+  const u = worst ? entry.worstUtilization : entry.bottleneckUtilization;
   let room = u <= params.kneeUtilization ? 1 : Math.max(0, (1 - u) / (1 - params.kneeUtilization));
-  if (entry.level === 'congested') room = Math.min(room, params.congestedRoomCap);
-  if (entry.availableBps === 0) room = 0;
+  const available = worst ? entry.worstAvailableBps : entry.availableBps;
+  if ((worst ? entry.worstLevel : entry.level) === 'congested' && (u >= params.levelMinUtilization || available === 0)) room = Math.min(room, params.congestedRoomCap);
+  if (available === 0) room = 0;
   return room;
 }
 
@@ -253,6 +277,13 @@ export function toWeights(shares: Shares): Record<string, number> {
   return out;
 }
 
+/** Same replicas, none going to or from 0: a move a gate may hold (the rest are reachability). */
+function isOrdinaryMove(last: Readonly<Record<string, number>>, next: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(next);
+  if (keys.length !== Object.keys(last).length) return false;
+  return keys.every((k) => last[k] !== undefined && (last[k] === 0) === ((next[k] ?? 0) === 0));
+}
+
 function withinDeadband(last: Readonly<Record<string, number>>, next: Readonly<Record<string, number>>, deadband: number): boolean {
   const keys = Object.keys(next);
   if (keys.length !== Object.keys(last).length) return false;
@@ -289,6 +320,19 @@ export interface IntentDecision {
   readonly remove: readonly string[];
 }
 
+/** The intent that keeps one sidecar host's calls to one replica on the least congested path. */
+export function intentSpecFor(srcHost: string, rep: Replica, latencySensitive: boolean): IntentSpec {
+  return {
+    key: `${srcHost}>${rep.host}:${rep.port}`,
+    src: srcHost,
+    dst: rep.host,
+    policy: 'least-congested',
+    ipProto: 6,
+    dstPort: rep.port,
+    ...(latencySensitive ? { priority: 'high' as const } : {}),
+  };
+}
+
 /** Whether the network has another path with room between two attachment points.
  *  Unknown (undefined) lets the controller decide: least-congested keeps the same path
  *  when nothing better exists. */
@@ -312,16 +356,8 @@ export function intentsFor(
       for (const rep of replicasOf(registry, service)) {
         const dstPid = pidOf(registry, rep.host);
         if (dstPid === undefined || dstPid === srcPid) continue;
-        const key = `${sc.host}>${rep.host}:${rep.port}`;
-        const spec: IntentSpec = {
-          key,
-          src: sc.host,
-          dst: rep.host,
-          policy: 'least-congested',
-          ipProto: 6,
-          dstPort: rep.port,
-          ...(latencySensitive ? { priority: 'high' as const } : {}),
-        };
+        const spec = intentSpecFor(sc.host, rep, latencySensitive);
+        const key = spec.key;
         const wasActive = active.has(key);
         // A stale picture is no reason to churn: keep what is there, start nothing.
         if (!row || isStale(row, now)) {

@@ -1,8 +1,12 @@
-// Connecting to a broker: URL (credentials may ride in it), last will, and reconnect with
-// exponential backoff (mqtt.js only knows a fixed period, which hammers a broker that is down).
+// Connecting to a broker: one URL or several (a cluster: tried in order, the next on failure,
+// round and back), credentials (in the URL, in options, or from a users file), TLS with a CA
+// file, an optional persistent session, a last will, and reconnect with exponential backoff
+// (mqtt.js only knows a fixed period, which hammers a broker that is down).
+import { readFileSync } from 'node:fs';
 import { connect, Store, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Hint } from './hints.ts';
 import { routeOf } from './topics.ts';
+import { credentialsFrom } from './auth/accounts.ts';
 
 export interface BackoffOptions {
   readonly initialMs?: number;
@@ -10,11 +14,29 @@ export interface BackoffOptions {
   readonly factor?: number;
 }
 
+export interface PersistentSession {
+  /** Fixed across restarts: the broker keeps the session (subscriptions, queued QoS 1) under it. */
+  readonly clientId: string;
+  /** MQTT 5 only: how long the broker keeps the session after a disconnect (default 1 h). */
+  readonly expirySec?: number;
+}
+
 export interface BusConnectOptions {
   readonly clientId?: string;
   /** Override credentials given in the URL. */
   readonly username?: string;
   readonly password?: string;
+  /** A users file (bus/auth/accounts.ts) to take the password of `username` (or the URL's user) from. */
+  readonly credentialsFile?: string;
+  /** PEM text of the CA that signed the broker's certificate (mqtts://), or a file holding it. */
+  readonly ca?: string | Buffer;
+  readonly caFile?: string;
+  /**
+   * A persistent session: clean start off, a fixed client id (and session expiry on MQTT 5). The
+   * broker sends the messages it kept right after CONNACK, so attach the message handler first:
+   * connect with waitForConnect: false, then subscribeHints(client, ...).
+   */
+  readonly session?: PersistentSession;
   /** A hint the broker publishes (retained per its kind) if this client vanishes without DISCONNECT. */
   readonly will?: Hint;
   readonly backoff?: BackoffOptions;
@@ -51,6 +73,33 @@ export function splitCredentials(url: string): { url: string; username?: string;
   };
 }
 
+const SCHEMES = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
+
+/** `a,b` or a list: the broker URLs, in the order to try them. */
+export function brokerUrls(url: string | readonly string[]): string[] {
+  const list = (typeof url === 'string' ? [url] : [...url]).flatMap((u) => u.split(',')).map((u) => u.trim()).filter((u) => u.length > 0);
+  if (list.length === 0) throw new RangeError('no broker URL given');
+  for (const u of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new RangeError(`not a broker URL: ${JSON.stringify(u)} (expected mqtt://host:port or mqtts://host:port)`);
+    }
+    if (!SCHEMES.has(parsed.protocol)) throw new RangeError(`not an MQTT URL: ${JSON.stringify(splitCredentials(u).url)} (expected mqtt:// or mqtts://)`);
+  }
+  return list;
+}
+
+type ServerEntry = NonNullable<IClientOptions['servers']>[number];
+
+function serverOf(url: string): ServerEntry {
+  const u = new URL(url);
+  const protocol = u.protocol.slice(0, -1) as NonNullable<ServerEntry['protocol']>;
+  const secure = protocol === 'mqtts' || protocol === 'ssl' || protocol === 'wss';
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port === '' ? (secure ? 8883 : 1883) : Number(u.port), protocol };
+}
+
 export function mqttOptions(options: BusConnectOptions): IClientOptions {
   const o: IClientOptions = {
     protocolVersion: options.protocolVersion ?? 4,
@@ -65,6 +114,13 @@ export function mqttOptions(options: BusConnectOptions): IClientOptions {
   if (options.clientId !== undefined) o.clientId = options.clientId;
   if (options.username !== undefined) o.username = options.username;
   if (options.password !== undefined) o.password = options.password;
+  const ca = options.ca ?? (options.caFile === undefined ? undefined : readFileSync(options.caFile));
+  if (ca !== undefined) o.ca = ca;
+  if (options.session !== undefined) {
+    o.clientId = options.session.clientId;
+    o.clean = false;
+    if (o.protocolVersion === 5) o.properties = { sessionExpiryInterval: options.session.expirySec ?? 3600 };
+  }
   if (options.will !== undefined) {
     const { topic, retain } = routeOf(options.will);
     o.will = { topic, payload: Buffer.from(JSON.stringify(options.will)), qos: 1, retain };
@@ -72,37 +128,70 @@ export function mqttOptions(options: BusConnectOptions): IClientOptions {
   return o;
 }
 
-/** Connects to `url` (mqtt://user:pass@host:port) and keeps reconnecting with backoff until end(). */
-export async function connectBus(url: string, options: BusConnectOptions = {}): Promise<MqttClient> {
-  const creds = splitCredentials(url);
-  const client = connect(
-    creds.url,
-    mqttOptions({
-      ...(creds.username === undefined ? {} : { username: creds.username }),
-      ...(creds.password === undefined ? {} : { password: creds.password }),
-      ...options,
-    }),
-  );
-  attachBackoff(client, options.backoff);
+/** Credentials: options over the users file over the URL. */
+function credentialsFor(urls: readonly string[], options: BusConnectOptions): { username?: string; password?: string } {
+  const fromUrl = urls.map(splitCredentials).find((c) => c.username !== undefined);
+  const username = options.username ?? fromUrl?.username;
+  let password = options.password;
+  if (password === undefined && options.credentialsFile !== undefined) {
+    if (username === undefined) throw new RangeError(`a bus credentials file (${options.credentialsFile}) needs an account name to read`);
+    password = credentialsFrom(options.credentialsFile, username).password;
+  }
+  password ??= fromUrl?.password;
+  return { ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
+}
+
+/** A CONNACK refusal (bad credentials, not authorized) carries a numeric code: retrying won't help. */
+function isRefusal(err: Error): boolean {
+  return typeof (err as { code?: unknown }).code === 'number';
+}
+
+/**
+ * Connects to `url` (mqtt://user:pass@host:port; several as a list or comma-separated) and keeps
+ * reconnecting with backoff until end(). The first connect fails on a refusal, or once every
+ * broker has been tried.
+ */
+export async function connectBus(url: string | readonly string[], options: BusConnectOptions = {}): Promise<MqttClient> {
+  const urls = brokerUrls(url);
+  const servers = urls.map(serverOf);
+  const first = splitCredentials(urls[0] as string);
+  const o = mqttOptions({ ...options, ...credentialsFor(urls, options) });
+  if (servers.length > 1) o.servers = servers;
+  const client = connect(first.url, o);
+  attachBackoff(client, options.backoff, servers.length);
   if (options.waitForConnect === false) return client;
   await new Promise<void>((resolve, reject) => {
-    const onConnect = () => {
-      client.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
-      // Bad credentials and the like will not fix themselves: give up instead of retrying forever.
+    let lastError: Error | undefined;
+    let failed = 0;
+    const done = (err?: Error) => {
       client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('close', onClose);
+      if (err === undefined) return resolve();
       client.end(true);
       reject(err);
     };
-    client.once('connect', onConnect);
-    client.once('error', onError);
+    const onConnect = () => done();
+    const onError = (err: Error) => {
+      // Bad credentials and the like will not fix themselves: give up instead of retrying forever.
+      if (isRefusal(err)) done(err);
+      else lastError = err;
+    };
+    const onClose = () => {
+      if (++failed >= servers.length) done(lastError ?? new Error(`no broker answered: ${urls.map((u) => splitCredentials(u).url).join(', ')}`));
+    };
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('close', onClose);
   });
   return client;
 }
 
-function attachBackoff(client: MqttClient, backoff: BackoffOptions | undefined): void {
+/**
+ * Reconnects after a close. With several brokers the next one is tried at once (mqtt.js rotates
+ * through `servers` on every connect); the backoff grows per round through the list.
+ */
+function attachBackoff(client: MqttClient, backoff: BackoffOptions | undefined, brokers = 1): void {
   let attempt = 0;
   let timer: NodeJS.Timeout | undefined;
   client.on('connect', () => {
@@ -110,7 +199,9 @@ function attachBackoff(client: MqttClient, backoff: BackoffOptions | undefined):
   });
   client.on('close', () => {
     if (client.disconnecting || client.disconnected || timer !== undefined) return;
-    const delay = backoffDelay(attempt++, backoff);
+    const n = attempt++;
+    const endOfRound = n % brokers === brokers - 1;
+    const delay = endOfRound ? backoffDelay(Math.floor(n / brokers), backoff) : 0;
     timer = setTimeout(() => {
       timer = undefined;
       if (client.disconnecting || client.disconnected) return;

@@ -72,8 +72,8 @@ export function costEntries(c: ColumnsView): CostEntry[] {
   return c.dstPid.map((_, i) => costEntryAt(c, i));
 }
 
-/** The fields a publisher stamps; everything else is the caller's. */
-export type EnvelopeField = 'v' | 'ts' | 'seq' | 'ttlMs' | 'source' | 'replayed' | 'originalTs';
+/** The fields a publisher stamps (and signs); everything else is the caller's. */
+export type EnvelopeField = 'v' | 'ts' | 'seq' | 'ttlMs' | 'source' | 'replayed' | 'originalTs' | 'sig';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** What a caller hands to the publisher: a hint without its envelope. */
 export type HintBody = DistributiveOmit<Hint, EnvelopeField>;

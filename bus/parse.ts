@@ -1,9 +1,11 @@
 // parseHint: payload bytes → a typed hint, or a coded error naming the field at fault.
 // Validators are compiled once from the same definitions that produce the shipped schemas.
+// Given the keys a consumer trusts, the signature is checked first: a forged hint is never parsed.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { COST_FIELDS, OPTIONAL_COST_FIELDS, HINT_KINDS, HINT_VERSIONS, SCHEMAS, type HintKind } from './schemas/definitions.ts';
 import type { Hint } from './hints.ts';
 import { parseTopic } from './topics.ts';
+import { verifyPayload, type TrustStore, type VerifyFailure } from './signing.ts';
 
 export const HINT_ERROR_CODES = [
   'HINT_ERR_TOO_LARGE', // payload over the size limit, refused before parsing
@@ -14,8 +16,21 @@ export const HINT_ERROR_CODES = [
   'HINT_ERR_SCHEMA', // fails the JSON Schema of its kind
   'HINT_ERR_MISMATCH', // valid fields that contradict each other (linkId vs endpoints, cost columns of unequal length)
   'HINT_ERR_TOPIC', // a valid hint on a topic that is not its own
+  'HINT_ERR_UNSIGNED', // no signature, where the consumer verifies
+  'HINT_ERR_SIGNATURE', // a signature that does not verify (forged, or altered on the way)
+  'HINT_ERR_UNTRUSTED', // signed by a key the consumer does not trust, or by one not entitled to this hint
 ] as const;
 export type HintErrorCode = (typeof HINT_ERROR_CODES)[number];
+
+/** The codes of hints refused for who sent them rather than for what they say. */
+export const SIGNATURE_ERROR_CODES: Readonly<Record<VerifyFailure, HintErrorCode>> = {
+  unsigned: 'HINT_ERR_UNSIGNED',
+  bad_signature: 'HINT_ERR_SIGNATURE',
+  untrusted_key: 'HINT_ERR_UNTRUSTED',
+};
+export function isSignatureError(code: HintErrorCode): boolean {
+  return code === 'HINT_ERR_UNSIGNED' || code === 'HINT_ERR_SIGNATURE' || code === 'HINT_ERR_UNTRUSTED';
+}
 
 export interface HintError {
   readonly code: HintErrorCode;
@@ -40,6 +55,10 @@ export interface ParseOptions {
   /** When given, the hint must belong on this topic (HINT_ERR_TOPIC otherwise). */
   readonly topic?: string;
   readonly maxBytes?: number;
+  /** Verify signatures against these keys (needs `topic`): unsigned, forged or untrusted hints fail. */
+  readonly trust?: TrustStore;
+  /** Kinds taken unsigned even with `trust` (publishers without keys, e.g. sidecar status). */
+  readonly unsignedKinds?: ReadonlySet<HintKind>;
 }
 
 export function parseHint(payload: Buffer | string, options: ParseOptions = {}): ParseResult {
@@ -47,15 +66,52 @@ export function parseHint(payload: Buffer | string, options: ParseOptions = {}):
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   if (size > maxBytes) return fail('HINT_ERR_TOO_LARGE', '', `payload is ${size} bytes, limit ${maxBytes}`);
 
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+  let signer: string | undefined;
+  if (options.trust !== undefined) {
+    const topic = options.topic ?? '';
+    const v = verifyPayload(topic, text, options.trust);
+    if (v.ok) signer = v.keyId;
+    else if (!(v.reason === 'unsigned' && unsignedAllowed(topic, options.unsignedKinds))) {
+      return fail(SIGNATURE_ERROR_CODES[v.reason], '/sig', verifyMessage(v.reason, v.keyId, topic));
+    }
+  }
   let value: unknown;
   try {
-    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     return fail('HINT_ERR_JSON', '', `not JSON: ${(err as Error).message}`);
   }
   const checked = validateHint(value);
   if (!checked.ok || options.topic === undefined) return checked;
-  return checkTopic(checked.hint, options.topic);
+  const placed = checkTopic(checked.hint, options.topic);
+  if (!placed.ok || signer === undefined) return placed;
+  return checkSigner(placed.hint, signer);
+}
+
+function unsignedAllowed(topic: string, kinds: ReadonlySet<HintKind> | undefined): boolean {
+  if (kinds === undefined || kinds.size === 0) return false;
+  const t = parseTopic(topic);
+  return t !== undefined && kinds.has(t.kind);
+}
+
+function verifyMessage(reason: VerifyFailure, keyId: string | undefined, topic: string): string {
+  switch (reason) {
+    case 'unsigned':
+      return `/sig: unsigned hint on ${topic}`;
+    case 'bad_signature':
+      return `/sig: signature by key ${JSON.stringify(keyId)} does not verify for ${topic}`;
+    case 'untrusted_key':
+      return `/sig: key ${JSON.stringify(keyId)} is not trusted here`;
+  }
+}
+
+/** A controller speaks for its own status only: a trusted key of another id cannot mark it offline. */
+function checkSigner(hint: Hint, keyId: string): ParseResult {
+  if (hint.kind === 'controller_status' && hint.controllerId !== keyId) {
+    return fail('HINT_ERR_UNTRUSTED', '/sig/key', `/sig/key: status of controller ${hint.controllerId} signed by key ${JSON.stringify(keyId)}`);
+  }
+  return { ok: true, hint };
 }
 
 /** Validates an already-decoded value (the publisher uses this on outgoing hints). */

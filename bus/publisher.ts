@@ -1,10 +1,12 @@
 // HintPublisher: the one way hints get onto the bus. It stamps the envelope (v, ts, seq,
-// ttlMs, source), checks the result against the schema, and picks topic and retain per kind.
+// ttlMs, source), signs it when given a key, checks the result against the schema, and picks
+// topic and retain per kind.
 import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from './clock.ts';
 import { DEFAULT_TTL_MS, HINT_VERSIONS, type Hint, type HintBody } from './hints.ts';
 import { InvalidHintError, validateHint, type HintError } from './parse.ts';
 import { routeOf } from './topics.ts';
+import type { HintSigner } from './signing.ts';
 
 /** The narrow slice of an mqtt.js client the publisher needs (kept small so tools can wrap it). */
 export type PublishClient = Pick<MqttClient, 'publishAsync'>;
@@ -21,6 +23,10 @@ export interface PublisherOptions {
    * 'drop' (default when NODE_ENV=production): it is counted and never sent.
    */
   readonly onInvalid?: 'throw' | 'drop';
+  /** Signs every hint (topic and JSON); consumers that verify refuse unsigned hints. */
+  readonly signer?: HintSigner;
+  /** Which controller of a group speaks, and its epoch, stamped on every hint (undefined: a lone publisher). */
+  readonly origin?: () => { readonly controller: string; readonly epoch: number } | undefined;
 }
 
 export interface StampOptions {
@@ -34,6 +40,8 @@ export class HintPublisher {
   private readonly clock: Clock;
   private readonly ttl: Record<Hint['kind'], number>;
   private readonly onInvalid: 'throw' | 'drop';
+  private readonly signer: HintSigner | undefined;
+  private readonly origin: PublisherOptions['origin'];
   private lastSeq: number;
   private lastTs = 0;
   /** Hints refused by validation (only grows in 'drop' mode). */
@@ -50,6 +58,13 @@ export class HintPublisher {
     this.lastSeq = options.startSeq ?? 0;
     this.ttl = { ...DEFAULT_TTL_MS, ...options.ttlMs };
     this.onInvalid = options.onInvalid ?? (process.env['NODE_ENV'] === 'production' ? 'drop' : 'throw');
+    this.signer = options.signer;
+    this.origin = options.origin;
+  }
+
+  /** The key id hints are signed with, if any. */
+  get keyId(): string | undefined {
+    return this.signer?.keyId;
   }
 
   get seq(): number {
@@ -57,8 +72,9 @@ export class HintPublisher {
   }
 
   /**
-   * Stamps a body into a full hint and takes the next seq. Sends nothing, so a last will
-   * can be built with it before connecting.
+   * Stamps a body into a full hint, signed when there is a key, and takes the next seq. Sends
+   * nothing, so a last will can be built with it before connecting (JSON.stringify of a signed
+   * hint is its signed payload: the signature is its last member).
    */
   stamp(body: HintBody, options: StampOptions = {}): Hint {
     // ts never goes backwards within one publisher, even if the wall clock does.
@@ -73,9 +89,21 @@ export class HintPublisher {
       ...(options.replayedFrom === undefined
         ? {}
         : { replayed: true as const, originalTs: options.replayedFrom.originalTs }),
+      ...this.origin?.(),
     };
+    // A body taken from a recorded hint may carry its old signature: it never covers the new envelope.
+    const { sig: _old, ...rest } = body as HintBody & { sig?: unknown };
     // Envelope first in the JSON text, so a human reading mosquitto_sub sees kind and seq first.
-    return { ...envelope, ...body } as Hint;
+    const hint = { ...envelope, ...rest } as Hint;
+    if (this.signer === undefined) return hint;
+    let topic: string;
+    try {
+      topic = routeOf(hint).topic;
+    } catch {
+      // An id that cannot be a topic level: validation refuses the hint before it could be sent.
+      return hint;
+    }
+    return this.signer.signHint(topic, hint);
   }
 
   /** Stamps, validates and publishes at QoS 1; resolves on PUBACK. Returns the hint sent, or undefined if dropped. */

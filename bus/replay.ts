@@ -76,7 +76,7 @@ export async function replayHints(source: EventSource | readonly Hint[], options
   return { published: done, elapsedMs: clock.now() - start };
 }
 
-const ENVELOPE: readonly EnvelopeField[] = ['v', 'ts', 'seq', 'ttlMs', 'source', 'replayed', 'originalTs'];
+const ENVELOPE: readonly EnvelopeField[] = ['v', 'ts', 'seq', 'ttlMs', 'source', 'replayed', 'originalTs', 'sig'];
 
 /** A recorded hint without its envelope: what gets re-stamped. */
 export function bodyOf(hint: Hint): HintBody {

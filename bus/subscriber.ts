@@ -1,10 +1,13 @@
-// subscribeHints: typed, validated hints for sidecars and tools. A bad payload is
-// counted and skipped; nothing a publisher sends can throw inside the subscriber.
+// subscribeHints: typed, validated (and, given trusted keys, verified) hints for sidecars and
+// tools. A bad or unverified payload is counted and skipped; nothing a publisher sends can
+// throw inside the subscriber.
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { connectBus, type BusConnectOptions } from './client.ts';
 import type { Hint } from './hints.ts';
 import { parseHint, type HintError } from './parse.ts';
 import { topicMatches } from './topics.ts';
+import type { HintKind } from './hints.ts';
+import type { TrustStore } from './signing.ts';
 
 export interface HintMeta {
   readonly topic: string;
@@ -17,7 +20,14 @@ export type HintHandler = (hint: Hint, meta: HintMeta) => void | Promise<void>;
 export interface SubscribeOptions {
   /** Used only when connecting from a URL. */
   readonly connect?: BusConnectOptions;
-  /** Called for each payload skipped as invalid. */
+  /**
+   * Verify every hint's signature against these keys: unsigned, badly signed and untrusted hints
+   * are skipped like invalid ones (codes HINT_ERR_UNSIGNED, _SIGNATURE, _UNTRUSTED).
+   */
+  readonly trust?: TrustStore;
+  /** With `trust`: kinds still taken unsigned (their publishers have no keys). */
+  readonly unsignedKinds?: readonly HintKind[];
+  /** Called for each payload skipped as invalid or unverified. */
   readonly onInvalid?: (error: HintError, topic: string) => void;
   /** Called when the handler throws or rejects (the subscription carries on). */
   readonly onHandlerError?: (err: unknown, hint: Hint) => void;
@@ -42,6 +52,10 @@ export async function subscribeHints(
   const owned = typeof clientOrUrl === 'string';
   const client = owned ? await connectBus(clientOrUrl, options.connect) : clientOrUrl;
   const filters = [...topicPatterns];
+  const parseOptions = {
+    ...(options.trust === undefined ? {} : { trust: options.trust }),
+    ...(options.unsignedKinds === undefined ? {} : { unsignedKinds: new Set(options.unsignedKinds) }),
+  };
 
   const state = {
     client,
@@ -55,7 +69,7 @@ export async function subscribeHints(
   const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     // A shared client may carry other subscriptions: take only ours.
     if (!filters.some((f) => topicMatches(f, topic))) return;
-    const parsed = parseHint(payload, { topic });
+    const parsed = parseHint(payload, { topic, ...parseOptions });
     if (!parsed.ok) {
       state.invalidCount++;
       state.lastError = parsed.error;

@@ -5,7 +5,7 @@
 // stderr and a non-zero exit, after the messages that decoded before it.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { decode, OpenFlowError, type OfMessage } from '../controller/openflow/index.ts';
+import { decode, OpenFlowError, type OfMessage } from 'openflow-ts';
 
 export interface DecodedStream {
   readonly messages: readonly { readonly offset: number; readonly message: OfMessage }[];

@@ -1,24 +1,25 @@
 // `meshflow hints`: watch the bus live, one line per hint.
+import { addBusClientOptions, busConnectOptions, mqttUrlsOption, type BusClientFlags } from './bus-flags.ts';
 import type { Command } from 'commander';
 import { costEntries, type Hint } from '../bus/hints.ts';
 import { subscribeHints, type HintMeta } from '../bus/subscriber.ts';
 import { ALL_HINTS } from '../bus/topics.ts';
 import { DEFAULT_MQTT_URL } from './replay.ts';
 
-interface HintsFlags {
+interface HintsFlags extends BusClientFlags {
   mqttUrl: string;
   topic: string[];
   json: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('hints')
     .description('subscribe to the hint bus and print each hint as it arrives')
-    .option('--mqtt-url <url>', 'broker to subscribe to', DEFAULT_MQTT_URL)
+    .option('--mqtt-url <url>', 'broker to subscribe to (several: a comma list)', mqttUrlsOption, DEFAULT_MQTT_URL)
     .option('--topic <pattern>', 'MQTT topic filter (repeatable)', collect, [])
-    .option('--json', 'one JSON object per line: {"topic", "retained", "hint"}', false)
-    .action(async (flags: HintsFlags) => {
+    .option('--json', 'one JSON object per line: {"topic", "retained", "hint"}', false);
+  addBusClientOptions(cmd, 'reader').action(async (flags: HintsFlags) => {
       const filters = flags.topic.length > 0 ? flags.topic : [ALL_HINTS];
       const sub = await subscribeHints(
         flags.mqttUrl,
@@ -26,7 +27,7 @@ export function register(program: Command): void {
         (hint, meta) => {
           process.stdout.write((flags.json ? JSON.stringify({ ...meta, hint }) : formatHintLine(hint, meta)) + '\n');
         },
-        { onInvalid: (err, topic) => process.stderr.write(`invalid ${topic}: ${err.code} ${err.message}\n`) },
+        { connect: busConnectOptions(flags, 'reader'), onInvalid: (err, topic) => process.stderr.write(`invalid ${topic}: ${err.code} ${err.message}\n`) },
       );
       // Runs until interrupted.
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { findLab, LABS } from '../labs/index.ts';
 import { runLab, type LabRunResult } from '../labs/runner.ts';
 import { ensureSystem } from './system.ts';
-import { intOption } from './options.ts';
+import { intOption, portOption } from './options.ts';
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('--duration <s>', 'seconds of measured load per variant (default: the lab\'s own)', intOption)
     .option('--out <dir>', 'run folder (default runs/<lab>-<timestamp>/)')
     .option('--no-system', 'do not run the system set-up first')
-    .option('--api-port <port>', 'port of the controller API and live dashboard during the run', intOption, 8080)
+    .option('--api-port <port>', 'port of the controller API and live dashboard during the run', portOption, 8080)
     .action(async (name: string, o: { duration?: number; out?: string; system: boolean; apiPort: number }) => {
       if (name === 'list') {
         for (const l of LABS) process.stdout.write(`${l.name.padEnd(12)} ${l.description} (default ${l.defaultDurationSec} s per variant)\n`);

@@ -4,3 +4,6 @@ import { pino, destination, type Logger } from 'pino';
 export function createLogger(name: string): Logger {
   return pino({ name, level: process.env.MESHFLOW_LOG ?? 'info' }, destination(2));
 }
+
+/** The levels a --log-level flag takes (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

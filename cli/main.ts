@@ -6,8 +6,10 @@ import { register as decode } from './decode.ts';
 import { register as hints } from './hints.ts';
 import { register as replay } from './replay.ts';
 import { register as sidecar } from './sidecar.ts';
+import { register as bus } from './bus.ts';
+import { register as haproxyAgent } from './haproxy-agent.ts';
 import { register as lab, startCommand } from './lab.ts';
-import { intOption } from './options.ts';
+import { intOption, portOption } from './options.ts';
 import { applyConfig } from './config.ts';
 import { explainFailure } from './failures.ts';
 
@@ -20,12 +22,14 @@ program
   .description('set up what is missing, run the quickstart lab (coordination off vs on), print where its report is')
   .option('--duration <s>', 'seconds of measured load per variant', intOption)
   .option('--out <dir>', 'run folder (default runs/quickstart-<timestamp>/)')
-  .option('--api-port <port>', 'port of the controller API and live dashboard during the run', intOption, 8080)
+  .option('--api-port <port>', 'port of the controller API and live dashboard during the run', portOption, 8080)
   .action(async (o: { duration?: number; out?: string; apiPort: number }) => startCommand(o));
 
 controller(program);
 bridge(program);
 sidecar(program);
+bus(program);
+haproxyAgent(program);
 decode(program);
 replay(program);
 hints(program);

@@ -10,7 +10,7 @@
 // probes (ethertype 0x88b5, monitor/probes.ts) are discovery-like and share that bucket. The
 // frame's ethertype is read in place from the raw PACKET_IN, with no decoding.
 
-import { OFPT_PACKET_IN } from './openflow/index.ts';
+import { OFPT_PACKET_IN } from 'openflow-ts';
 import { ETH_TYPE_LLDP, ETH_TYPE_PROBE, ETH_TYPE_QINQ, ETH_TYPE_VLAN } from './packet/index.ts';
 
 export interface AdmissionSettings {

@@ -1,5 +1,8 @@
 // The controller's voice: what the monitor and discovery find becomes hints, each stamped once and
 // sent to every reader at the same time: the MQTT bus, the WebSocket stream, the event log, /metrics.
+// It also keeps the controller's retained status true: re-sent when the bus comes back, and put
+// back when someone overwrites it.
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { HintPublisher } from '../bus/publisher.ts';
 import type { EventLog } from '../bus/eventlog/index.ts';
@@ -17,6 +20,17 @@ import type { SwitchSession } from './session.ts';
 import { switchView } from './api/switches.ts';
 import { linkView } from './api/links.ts';
 import { systemClock, type Clock } from '../bus/clock.ts';
+import { topics } from '../bus/topics.ts';
+import { BusWatch, HintRejections, registerBusMetrics } from '../bus/watch.ts';
+
+/** What the controller says about itself on meshflow/v1/controllers/<id>/status. */
+export interface StatusAnnouncement {
+  readonly controllerId: string;
+  readonly apiUrl?: string;
+}
+
+/** A controller status put back at most this often: two controllers sharing an id must not flood. */
+const STATUS_RESTORE_MS = 1000;
 
 export interface AnnouncerOptions {
   readonly publisher: HintPublisher;
@@ -46,6 +60,10 @@ export class Announcer {
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly off: (() => void)[] = [];
+  private watch: BusWatch | undefined;
+  /** Hints the controller consumes and refused (the relay of sidecar weights and status). */
+  readonly rejections: HintRejections;
+  private status: { readonly body: StatusAnnouncement; payload: string | undefined; restoredAt: number; pending: (() => void) | undefined } | undefined;
 
   constructor(
     private readonly controller: Controller,
@@ -58,6 +76,80 @@ export class Announcer {
     this.refreshMs = opts.refreshMs ?? 3000;
     this.delta = opts.utilizationDelta ?? 0.05;
     this.rows = new RowGate({ delta: this.delta, ...opts.costRows });
+    this.rejections = new HintRejections({ name: 'controller', ...(this.log ? { log: this.log } : {}), clock: this.clock });
+    // meshflow_bus_connected, meshflow_bus_disconnects_total, meshflow_bus_reconnects_total, meshflow_hints_refused_total{code}
+    if (opts.metrics) registerBusMetrics(opts.metrics.registry, 'meshflow', () => ({ ...(this.watch ? { health: this.watch } : {}), rejections: this.rejections }));
+  }
+
+  /** The bus connection's health, once attached. */
+  get busHealth(): BusWatch | undefined {
+    return this.watch;
+  }
+
+  /**
+   * Announces this controller online on `client` and keeps it so: on every reconnect the status
+   * and the latest link states and cost rows are sent again (a broker that restarted may have lost
+   * them), and a status someone else put on our topic is replaced by ours.
+   */
+  async attachBus(client: MqttClient, status: StatusAnnouncement): Promise<void> {
+    this.status = { body: status, payload: undefined, restoredAt: -Infinity, pending: undefined };
+    this.watch = new BusWatch(client, {
+      name: 'controller',
+      clock: this.clock,
+      ...(this.log ? { log: this.log } : {}),
+      onReconnect: ({ sessionPresent }) => {
+        void this.announceStatus();
+        // A clean session lost the subscription; sent after the status, so the copy we get back is ours.
+        if (!sessionPresent) void watchOwn();
+        this.resendRetained();
+      },
+    });
+    const topic = topics.controller(status.controllerId);
+    // Without it the controller still runs; it just cannot notice its status being overwritten.
+    const watchOwn = () => client.subscribeAsync(topic, { qos: 1 }).catch((err: Error) => this.log?.warn({ err: err.message, topic }, 'controller: cannot watch its own status topic'));
+    const restore = (): void => {
+      const st = this.status;
+      if (st === undefined) return;
+      st.pending = undefined;
+      st.restoredAt = this.clock.now();
+      this.log?.warn({ topic }, 'controller: our retained status was replaced by another publisher; announcing it again');
+      void this.announceStatus();
+    };
+    const onMessage = (t: string, payload: Buffer): void => {
+      const st = this.status;
+      if (t !== topic || st === undefined || st.pending !== undefined || payload.toString('utf8') === st.payload) return;
+      // At most one restore per interval; one arriving sooner is put off, never dropped, so the
+      // last word on the topic is ours.
+      const wait = st.restoredAt + STATUS_RESTORE_MS - this.clock.now();
+      if (wait <= 0) restore();
+      else st.pending = this.clock.setTimeout(restore, wait);
+    };
+    client.on('message', onMessage);
+    this.off.push(() => {
+      client.off('message', onMessage);
+      this.status?.pending?.();
+      this.watch?.stop();
+      this.rejections.flush();
+    });
+    await this.announceStatus();
+    // Subscribed after our own status is in place, so the retained copy we are sent back is ours.
+    await watchOwn();
+  }
+
+  /** Sends the online status; resolves on PUBACK (never rejects: a broker away gets it on reconnect). */
+  announceStatus(): Promise<void> {
+    const st = this.status;
+    if (st === undefined) return Promise.resolve();
+    const out = this.sendQuiet({ kind: 'controller_status', controllerId: st.body.controllerId, state: 'online', ...(st.body.apiUrl === undefined ? {} : { apiUrl: st.body.apiUrl }) });
+    if (out === undefined) return Promise.resolve();
+    st.payload = JSON.stringify(out.hint);
+    return out.acked.catch((err: Error) => this.log?.warn({ err: err.message }, 'controller: status not acknowledged by the broker'));
+  }
+
+  /** The latest link state of every link and every cost row, sent again now. */
+  resendRetained(): void {
+    for (const sent of [...this.links.values()]) this.sendLink(sent.value, this.clock.now());
+    this.sendRows(this.monitor.costMap.pids());
   }
 
   start(): void {
@@ -113,26 +205,30 @@ export class Announcer {
       ) {
         continue;
       }
-      this.links.set(load.linkId, { value: load, at: now });
-      this.send({
-        kind: 'link_state',
-        linkId: load.linkId,
-        src: load.src,
-        dst: load.dst,
-        capacityBps: load.capacityBps,
-        capacitySource: load.capacitySource,
-        rateBps: Math.round(load.rateBps),
-        utilization: Math.round(load.utilization * 1000) / 1000,
-        drops: Math.round(load.drops * 10) / 10,
-        level: load.level,
-        // Delay figures to 0.01 ms, when the probes have them.
-        ...(load.delayMs === undefined
-          ? {}
-          : { delayMs: round2(load.delayMs), baseDelayMs: round2(load.baseDelayMs ?? 0), queueDelayMs: round2(load.queueDelayMs ?? 0) }),
-      });
+      this.sendLink(load, now);
     }
     // Rows held back by the rate limit, and rows due for their refresh.
     this.sendRows(this.rows.due(now, (pid) => this.monitor.costMap.row(pid)));
+  }
+
+  private sendLink(load: LinkLoad, now: number): void {
+    this.links.set(load.linkId, { value: load, at: now });
+    this.send({
+      kind: 'link_state',
+      linkId: load.linkId,
+      src: load.src,
+      dst: load.dst,
+      capacityBps: load.capacityBps,
+      capacitySource: load.capacitySource,
+      rateBps: Math.round(load.rateBps),
+      utilization: Math.round(load.utilization * 1000) / 1000,
+      drops: Math.round(load.drops * 10) / 10,
+      level: load.level,
+      // Delay figures to 0.01 ms, when the probes have them.
+      ...(load.delayMs === undefined
+        ? {}
+        : { delayMs: round2(load.delayMs), baseDelayMs: round2(load.baseDelayMs ?? 0), queueDelayMs: round2(load.queueDelayMs ?? 0) }),
+    });
   }
 
   private onCosts(change: CostMapChange): void {
@@ -156,6 +252,16 @@ export class Announcer {
     const hint = this.send(body);
     if (hint && this.opts.eventLog) {
       this.opts.eventLog.append(hint).catch((err: Error) => this.log?.error({ err: err.message }, 'event log append failed'));
+    }
+  }
+
+  /** Stamps and sends a hint that stream readers need not see (the controller's own status). */
+  private sendQuiet(body: HintBody): { hint: Hint; acked: Promise<void> } | undefined {
+    try {
+      return this.opts.publisher.send(body);
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message, kind: body.kind }, 'hint refused by its schema');
+      return undefined;
     }
   }
 

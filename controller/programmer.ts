@@ -6,8 +6,8 @@
 //
 // Order on the wire is the order of submission, per switch; nothing orders switches against each
 // other (plans do that by waiting for a wave's barriers, see routing/programs.ts).
-import type { ErrorMsg, Unnumbered } from './openflow/index.ts';
-import { SessionClosedError, SwitchRequestError } from './session/errors.ts';
+import type { ErrorMsg, Unnumbered } from 'openflow-ts';
+import { NotMasterError, SessionClosedError, SwitchRequestError } from './session/errors.ts';
 
 /** Where a programmer writes: the switch's session. */
 export interface BatchSink {
@@ -58,10 +58,13 @@ const BARRIER: Unnumbered = Object.freeze({ type: 'barrier_request' });
 
 export class Programmer {
   readonly counters: ProgrammerCounters = { batches: 0, messages: 0, barriers: 0, rejected: 0 };
+  /** Submissions and sends refused because this controller is not the switch's master (see hold). */
+  heldCount = 0;
   private batch: Batch = { messages: [], submitters: [] };
   private readonly inFlight: InFlight[] = [];
   private scheduled = false;
   private closedBy: string | undefined;
+  private heldBy: string | undefined;
   private readonly defer: (fn: () => void) => void;
   private readonly maxBatch: number;
   private readonly flushBound = (): void => {
@@ -92,6 +95,10 @@ export class Programmer {
       this.counters.rejected++;
       return Promise.reject(new SessionClosedError(`session closed (${this.closedBy}) before the program was sent`));
     }
+    if (this.heldBy !== undefined) {
+      this.heldCount++;
+      return Promise.reject(new NotMasterError(`not the switch's master (${this.heldBy}): program not sent`));
+    }
     return new Promise<void>((resolve, reject) => {
       const b = this.batch;
       const from = b.messages.length;
@@ -104,13 +111,46 @@ export class Programmer {
   /** Queues messages in order with the rest, wanting no answer (packet-outs after their rules). */
   send(messages: readonly Unnumbered[]): void {
     if (this.closedBy !== undefined) return;
+    if (this.heldBy !== undefined) {
+      this.heldCount++;
+      return;
+    }
     for (let i = 0; i < messages.length; i++) this.batch.messages.push(messages[i]!);
     this.queued();
   }
 
+  /** Whether programs are being refused (this controller is not the switch's master). */
+  get held(): boolean {
+    return this.heldBy !== undefined;
+  }
+
+  /**
+   * Stops programming: later submissions reject with NotMasterError and sends are dropped, and
+   * what waits for the end of this turn is dropped too (a demoted master must not write after
+   * the moment it gave up). Batches already written are the switch's to answer.
+   */
+  hold(reason: string): void {
+    if (this.heldBy !== undefined || this.closedBy !== undefined) {
+      this.heldBy ??= reason;
+      return;
+    }
+    this.heldBy = reason;
+    const waiting = this.batch.submitters;
+    this.batch = { messages: [], submitters: [] };
+    for (const s of waiting) {
+      this.heldCount++;
+      s.reject(new NotMasterError(`not the switch's master (${reason}): program not sent`));
+    }
+  }
+
+  /** Programs flow again (this controller became the switch's master). */
+  release(): void {
+    this.heldBy = undefined;
+  }
+
   /** Resolves once everything submitted so far has settled, however it went. */
   settled(): Promise<void> {
-    if (!this.busy || this.closedBy !== undefined) return Promise.resolve();
+    if (!this.busy || this.closedBy !== undefined || this.heldBy !== undefined) return Promise.resolve();
     return this.submit([]).catch(() => undefined);
   }
 

@@ -25,10 +25,10 @@ import {
   OFPMF_PKTPS,
   OFPMF_STATS,
   OFPP_CONTROLLER,
-} from './openflow/index.ts';
-import type { Instruction } from './openflow/index.ts';
+} from 'openflow-ts';
+import type { Instruction } from 'openflow-ts';
 import { ETH_TYPE_LLDP } from './packet/index.ts';
-import type { Unnumbered as Outgoing } from './openflow/index.ts';
+import type { Unnumbered as Outgoing } from 'openflow-ts';
 import type { MeterFeatures } from './session/requests.ts';
 
 

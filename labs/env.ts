@@ -113,7 +113,7 @@ export class LabEnv {
       const ctl = await runController({
         ofPort: 0,
         apiPort: o.apiPort ?? 0,
-        mqttUrl: broker.url,
+        mqttUrl: broker.urlFor('controller'),
         pollIntervalMs: o.pollIntervalMs ?? 250,
         ...networkOptionsFromTopology(o.topology),
       });

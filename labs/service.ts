@@ -7,8 +7,11 @@
 // the network tells traffic classes apart by port (one service name per port), not by header.
 // The last hop answers with the class and traceparent it saw (x-meshflow-class, x-meshflow-trace),
 // and a middle tier relays both, so the caller can check that they survived every hop.
+// --workers N gives the simulated work N workers (compute priority): requests that find them all
+// busy wait, interactive (high) first, batch (low) last; --workers-fifo waits in arrival order.
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { workClassOf, Workers } from './workers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +21,8 @@ const { values } = parseArgs({
     'work-ms': { type: 'string', default: '0' },
     upstream: { type: 'string' },
     route: { type: 'string', multiple: true },
+    workers: { type: 'string', default: '0' },
+    'workers-fifo': { type: 'boolean', default: false },
   },
 });
 
@@ -29,6 +34,10 @@ const name = values.name ?? 'service';
 const defaultSize = Number(values.size);
 const workMs = Number(values['work-ms']);
 const upstream = values.upstream ? new URL(values.upstream) : undefined;
+const workerCount = Number(values.workers);
+if (!Number.isInteger(workerCount) || workerCount < 0) throw new Error(`--workers ${values.workers}: not a count`);
+/** Only work takes a worker: without --work-ms there is nothing to wait for. */
+const workers = workerCount > 0 && workMs > 0 ? new Workers(workerCount, !values['workers-fifo']) : undefined;
 const routes = new Map((values.route ?? []).map((r) => r.split('=', 2) as [string, string]));
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 const chunk = Buffer.alloc(64 * 1024, 'x');
@@ -79,8 +88,15 @@ function relay(req: IncomingMessage, res: ServerResponse, base: URL): void {
 function handle(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   const go = (): void => (upstream ? relay(req, res, upstream) : answer(req, res));
-  if (workMs > 0) setTimeout(go, workMs);
-  else go();
+  if (workMs <= 0) return go();
+  // The worker is held for the work only, not while the answer travels.
+  const work = (): void => void setTimeout(() => {
+    workers?.done();
+    go();
+  }, workMs);
+  const cls = req.headers[CLASS];
+  if (workers) workers.submit(workClassOf(typeof cls === 'string' ? cls : undefined), work);
+  else work();
 }
 
 for (const p of values.port ?? ['8080']) {

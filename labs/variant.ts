@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Bridge } from '../bridge/bridge.ts';
+import { defaultKeyDir, loadOrCreateSigner } from '../bus/signing.ts';
 import type { PolicyParams } from '../bridge/policy.ts';
 import { parseRegistry, type Registry } from '../bridge/registry.ts';
 import { RegistryStore } from '../bridge/registry-store.ts';
@@ -21,7 +22,8 @@ export async function startSidecar(env: LabEnv, dir: string, config: SidecarConf
   const file = join(dir, `${name}.json`);
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
   const host = config.host ?? 'h1';
-  const proc = await env.node(host, name, 'bin/meshflow.js', ['sidecar', '--config', file, '--log-level', 'warn']);
+  // The sidecar takes weights signed by the keys in this directory: the lab bridge's among them.
+  const proc = await env.node(host, name, 'bin/meshflow.js', ['sidecar', '--config', file, '--log-level', 'warn', '--key-dir', defaultKeyDir()]);
   await env.waitHttp(`http://${env.mgmt.addressOf(host)}:${config.admin.port}/healthz`);
   return proc;
 }
@@ -40,7 +42,8 @@ export async function waitFreshWeights(env: LabEnv, host: string, port = ADMIN_P
 /** Runs the mesh bridge in process against the lab's broker; stopped at teardown at the latest. */
 export async function startBridge(env: LabEnv, registry: Registry, params: Partial<PolicyParams>, controllerUrl?: string): Promise<{ bridge: Bridge; stop: () => Promise<void> }> {
   const bridge = new Bridge({
-    mqttUrl: env.broker.url,
+    signer: (await loadOrCreateSigner(defaultKeyDir(), 'bridge')).signer,
+    mqttUrl: env.broker.urlFor('bridge'),
     registry: new RegistryStore(parseRegistry(registry)),
     params,
     weightsTtlMs: 15_000,

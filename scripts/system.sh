@@ -19,12 +19,15 @@ declare -A NEED=(
   [ip]=iproute2
   [tc]=iproute2
   [chromium]=chromium
+  [rabbitmq-server]=rabbitmq-server
 )
 
 missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
 done
+# Debian's Python modules for the example hint subscriber (packages/hint-bus/python).
+/usr/bin/python3 -c 'import paho.mqtt.client, jsonschema, cryptography' 2>/dev/null || missing+=(python3-paho-mqtt python3-jsonschema python3-cryptography)
 if ((${#missing[@]})); then
   mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
   if [[ $(id -u) -ne 0 ]]; then

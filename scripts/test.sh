@@ -3,5 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system.sh
-if (($#)); then exec npx mocha "$@"; fi
-exec npx mocha 'test/**/*.test.ts'
+# Bus accounts and signing keys that tests make go to a home of this run, not the user's ~/.meshflow.
+MESHFLOW_HOME="$(mktemp -d "${TMPDIR:-/tmp}/meshflow-test-home-XXXXXX")"
+export MESHFLOW_HOME
+trap 'rm -rf "$MESHFLOW_HOME"' EXIT
+if (($#)); then npx mocha "$@"; else npx mocha 'test/**/*.test.ts' 'packages/*/test/**/*.test.ts'; fi

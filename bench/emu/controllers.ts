@@ -134,6 +134,8 @@ export async function startMeshflow(o: MeshflowOptions): Promise<RunningProcess>
       '--broker-port', String(brokerPort),
       '--event-log', join(o.dir, 'events.jsonl'),
       '--controller-id', `bench-${process.pid}`,
+      // The bench watches the bus from outside: a throwaway broker without accounts.
+      '--bus-anonymous',
       ...(o.args ?? []),
     ],
     logFile,

@@ -3,7 +3,7 @@
 // tens of thousands a second, so nothing here goes through the general encoder.
 import { buildArp, arpRequest, buildEthernet, ETH_TYPE_ARP, internetChecksum, BROADCAST_MAC } from '../../controller/packet/index.ts';
 import { writeCbenchHost, type CbenchShape } from './wiring.ts';
-import { OFP_NO_BUFFER } from '../../controller/openflow/index.ts';
+import { OFP_NO_BUFFER } from 'openflow-ts';
 
 /** packet_in header (8) + fixed part (16) + match with in_port (16, padded) + pad (2). */
 export const PACKET_IN_HEAD = 42;

@@ -38,7 +38,7 @@ import {
   type OfMessage,
   type Port,
   type PortStats,
-} from '../../controller/openflow/index.ts';
+} from 'openflow-ts';
 import type { Clock } from '../../bus/clock.ts';
 import { bytesAndPackets, PortCounters } from './port-counters.ts';
 import { portMac } from './wiring.ts';

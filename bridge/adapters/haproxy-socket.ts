@@ -20,7 +20,12 @@ export interface ServerState {
   readonly weight: number;
   readonly initialWeight: number;
   readonly address: string;
+  /** The server has an enabled agent-check: the meshflow agent sets its weight (haproxy-agent.ts). Absent when HAProxy does not say. */
+  readonly agentCheck?: boolean;
 }
+
+/** HAProxy's CHK_ST_ENABLED bit in srv_agent_state. */
+const CHECK_ENABLED = 0x4;
 
 /** Parses `show servers state <backend>`: a version line, a `#` header naming columns, rows. */
 export function parseServersState(text: string): ServerState[] {
@@ -34,8 +39,15 @@ export function parseServersState(text: string): ServerState[] {
     return i;
   };
   const [iName, iUw, iIw, iAddr] = [col('srv_name'), col('srv_uweight'), col('srv_iweight'), col('srv_addr')];
+  const iAgent = cols.indexOf('srv_agent_state');
   return lines
     .filter((l) => !l.startsWith('#') && /\s/.test(l))
     .map((l) => l.split(/\s+/))
-    .map((f) => ({ name: f[iName] ?? '', weight: Number(f[iUw]), initialWeight: Number(f[iIw]), address: f[iAddr] ?? '' }));
+    .map((f) => ({
+      name: f[iName] ?? '',
+      weight: Number(f[iUw]),
+      initialWeight: Number(f[iIw]),
+      address: f[iAddr] ?? '',
+      ...(iAgent < 0 ? {} : { agentCheck: (Number(f[iAgent]) & CHECK_ENABLED) !== 0 }),
+    }));
 }

@@ -48,6 +48,15 @@ const Level = StringEnum(LEVELS);
 const NonNegative = (description?: string) =>
   Type.Number(description === undefined ? { minimum: 0 } : { minimum: 0, description });
 
+// The publisher's signature, always the last member (see bus/signing.ts for what it covers).
+const Signature = Type.Object(
+  {
+    key: Type.String({ pattern: '^[A-Za-z0-9._-]+$', description: "the signer's key id" }),
+    ed25519: Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', description: 'base64 Ed25519 signature of topic + "\\n" + the hint JSON without sig' }),
+  },
+  { additionalProperties: false, description: 'signature of the publisher; consumers verify it against the keys they trust' },
+);
+
 // Fields every hint carries. `replayed`/`originalTs` appear only on hints re-published by replay.
 function envelope<K extends HintKind>(kind: K) {
   return {
@@ -59,6 +68,10 @@ function envelope<K extends HintKind>(kind: K) {
     source: Type.String({ minLength: 1, maxLength: 256, description: 'publisher id' }),
     replayed: Type.Optional(Type.Literal(true)),
     originalTs: Type.Optional(Type.Integer({ minimum: 0, description: 'ts of the recorded hint (replay only)' })),
+    // A group of controllers speaks as one source: readers keep the rows of the highest epoch.
+    controller: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'the controller of a group that published it' })),
+    epoch: Type.Optional(Type.Integer({ minimum: 0, description: "fencing number of the publisher's lease: a higher epoch supersedes a lower one" })),
+    sig: Type.Optional(Signature),
   };
 }
 
@@ -98,6 +111,8 @@ export const EVENT_NAMES = [
   'path_change',
   'switch_up',
   'switch_down',
+  // The bridge's arbiter: which lever (path or weights) it moved or held for a sidecar's service, and why.
+  'arbiter_decision',
 ] as const;
 const LINK_EVENTS = ['congestion_onset', 'congestion_clear', 'link_up', 'link_down'] as const;
 const SWITCH_EVENTS = ['switch_up', 'switch_down'] as const;

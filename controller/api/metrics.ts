@@ -4,11 +4,20 @@
 // (tests, embedded use) never mix their series, and nothing leaks into prom-client's global registry.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Controller } from '../controller.ts';
+import type { Controller, RefusalCounters } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
 import type { Level } from '../monitor/levels.ts';
 import type { StreamHub } from './stream.ts';
 import type { AdmissionCounters } from '../admission.ts';
+
+/** The counters of a group's roles that /metrics reads (cluster/roles.ts ClusterCounters). */
+export interface ClusterCountersView {
+  readonly takeovers: number;
+  readonly promotions: number;
+  readonly demotions: number;
+  readonly isSlaveErrors: number;
+  readonly claimFailures: number;
+}
 
 /** Numeric encoding of a level for the link level gauge: higher is worse, and down is worst. */
 export const LEVEL_VALUE: Readonly<Record<Level, number>> = { ok: 0, warning: 1, congested: 2, down: 3 };
@@ -22,6 +31,15 @@ export interface ControllerMetricsOptions {
   readonly admission?: { readonly counters: AdmissionCounters };
 }
 
+/** Label value → the listener's refusal counter. */
+const REFUSAL_CAUSES = {
+  connection_limit: 'connectionLimit',
+  unready_evicted: 'unreadyEvicted',
+  handshake_timeout: 'handshakeTimeout',
+  takeover_refused: 'takeoverRefused',
+  tls_failure: 'tlsFailure',
+} as const satisfies Record<string, keyof RefusalCounters>;
+
 type SessionTally = { rx: number; tx: number; packetIns: number; flowMods: number; switchErrors: number };
 
 const zero = (): SessionTally => ({ rx: 0, tx: 0, packetIns: 0, flowMods: 0, switchErrors: 0 });
@@ -30,7 +48,12 @@ export class ControllerMetrics {
   readonly registry = new Registry();
   private readonly linkUtilization: Gauge<'link'>;
   private readonly linkLevel: Gauge<'link'>;
-  /** What sessions that have closed counted, per dpid, so per-switch counters never go backwards on reconnect. */
+  /**
+   * What replaced sessions counted, per dpid, so that a switch's counters do not go backwards when a
+   * new connection takes its datapath id over. Kept only while the dpid is connected: a switch that
+   * leaves takes its series with it (a returning one starts again from 0, which Prometheus reads as
+   * a counter reset), or throwaway datapath ids would grow /metrics without bound.
+   */
   private readonly retired = new Map<string, SessionTally>();
   /** Unsolicited OFPT_ERRORs per live session: the session does not count them itself. */
   private readonly switchErrors = new WeakMap<SwitchSession, number>();
@@ -54,6 +77,18 @@ export class ControllerMetrics {
     });
     totalOf('meshflow_switch_connections_total', 'TCP connections accepted on the OpenFlow port', () => c.connections);
     totalOf('meshflow_handshake_failures_total', 'Connections closed before the OpenFlow handshake completed', () => c.rejected);
+    totalOf('meshflow_switches_replaced_total', 'Switch sessions taken over by a new connection with the same datapath id (each also a switch_down with reason "replaced: ...")', () => c.replaced);
+    const refused = controller.refused;
+    new Counter({
+      name: 'meshflow_openflow_refused_total',
+      help: 'OpenFlow connections refused or closed by the listener, by cause: connection_limit, unready_evicted, handshake_timeout, takeover_refused, tls_failure',
+      labelNames: ['cause'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cause, n] of Object.entries(REFUSAL_CAUSES)) this.inc({ cause }, refused[n]);
+      },
+    });
     totalOf('meshflow_malformed_messages_total', 'Malformed OpenFlow messages received (each one ends its connection)', () => c.malformed);
     perSwitchCounter('meshflow_openflow_messages_received_total', 'OpenFlow messages received, per switch', 'rx');
     perSwitchCounter('meshflow_openflow_messages_sent_total', 'OpenFlow messages sent, per switch', 'tx');
@@ -81,6 +116,7 @@ export class ControllerMetrics {
       } });
       totalOf('meshflow_stream_messages_total', 'Messages published on /api/v1/stream', () => hub.stats.published);
       totalOf('meshflow_stream_clients_dropped_total', 'Stream clients dropped for reading too slowly', () => hub.stats.dropped);
+      totalOf('meshflow_stream_refused_origin_total', 'Stream upgrades refused for their Origin', () => hub.stats.refusedOrigin);
     }
     const admission = opts.admission;
     if (admission) {
@@ -126,6 +162,35 @@ export class ControllerMetrics {
     this.linkLevel.set({ link: linkId }, LEVEL_VALUE[level]);
   }
 
+  /** Counts a group's takeovers and role changes (cluster/roles.ts), read at scrape time. */
+  watchCluster(cluster: { readonly counters: ClusterCountersView; roles(): readonly { readonly dpid: string; readonly role: string }[] }): void {
+    const registers = [this.registry];
+    const c = cluster.counters;
+    const total = (name: string, help: string, read: () => number): void => {
+      new Counter({ name, help, registers, collect() {
+        this.reset();
+        this.inc(read());
+      } });
+    };
+    total('meshflow_cluster_takeovers_total', 'Switches this controller became master of after another controller had been', () => c.takeovers);
+    total('meshflow_cluster_promotions_total', 'Times this controller became master of a switch', () => c.promotions);
+    total('meshflow_cluster_demotions_total', 'Times this controller stopped being master of a switch (lease lost, Redis unreachable, switch gone)', () => c.demotions);
+    total('meshflow_cluster_is_slave_errors_total', 'OFPBRC_IS_SLAVE errors switches returned to this controller', () => c.isSlaveErrors);
+    total('meshflow_cluster_claim_failures_total', 'Lease claim rounds Redis did not answer', () => c.claimFailures);
+    new Gauge({
+      name: 'meshflow_cluster_switches',
+      help: "Switches by this controller's role: master, slave, pending",
+      labelNames: ['role'],
+      registers,
+      collect() {
+        this.reset();
+        const n: Record<string, number> = { master: 0, slave: 0, pending: 0 };
+        for (const r of cluster.roles()) n[r.role] = (n[r.role] ?? 0) + 1;
+        for (const [role, v] of Object.entries(n)) this.set({ role }, v);
+      },
+    });
+  }
+
   /** Called when a link disappears from the topology, so its series stop rather than freeze. */
   removeLink(linkId: string): void {
     this.linkUtilization.remove({ link: linkId });
@@ -154,6 +219,11 @@ export class ControllerMetrics {
       if (!(e instanceof Error)) this.switchErrors.set(s, (this.switchErrors.get(s) ?? 0) + 1);
     });
     s.once('close', () => {
+      // The controller has already let the session go: a dpid still connected is a replacement.
+      if (!this.controller.switches.has(s.dpid)) {
+        this.retired.delete(s.dpid);
+        return;
+      }
       const t = this.retired.get(s.dpid) ?? zero();
       const live = this.tally(s);
       for (const k of Object.keys(t) as (keyof SessionTally)[]) t[k] += live[k];

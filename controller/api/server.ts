@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type onRouteHookHandler } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Controller } from '../controller.ts';
-import { switchRoutes } from './switches.ts';
+import { switchRoutes, type RoleView } from './switches.ts';
 import { StreamHub, streamControllerEvents, streamNetworkEvents, streamRoutes } from './stream.ts';
 import { ControllerMetrics, metricsRoutes } from './metrics.ts';
 import { openApiRoutes, registerOpenApi } from './openapi.ts';
@@ -41,8 +41,12 @@ export interface BuildOptions {
   readonly costMap?: CostMapView;
   /** Bearer token required on mutating /api/v1/ requests (auth.ts); none: the API is open. */
   readonly apiToken?: string;
+  /** Origins besides the API's own whose pages may open /api/v1/stream (--allow-origin). */
+  readonly allowOrigins?: readonly string[];
   /** Where unexpected errors (answered 500 without details) are logged. */
   readonly errorLog?: ErrorLog;
+  /** The switches' roles, when this controller is one of a group (cluster/roles.ts). */
+  readonly roles?: RoleView;
 }
 
 export interface ApiOptions extends BuildOptions {
@@ -88,8 +92,8 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
       },
       async () => ({ ok: true, switches: controller.switches.size }),
     );
-    switchRoutes(app, controller);
-    streamRoutes(app, hub);
+    switchRoutes(app, controller, opts.roles);
+    streamRoutes(app, hub, opts.allowOrigins === undefined ? {} : { allowOrigins: opts.allowOrigins });
     metricsRoutes(app, metrics);
     openApiRoutes(app);
     dashboardRoutes(app);

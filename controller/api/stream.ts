@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { Controller, ControllerEvents } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
-import { OFPPR_ADD, OFPPR_DELETE } from '../openflow/index.ts';
+import { OFPPR_ADD, OFPPR_DELETE } from 'openflow-ts';
 import { portView, switchView } from './switches.ts';
 import { linkView } from './links.ts';
 import { hostView } from './hosts.ts';
@@ -45,6 +45,8 @@ export interface StreamStats {
   readonly published: number;
   readonly dropped: number;
   readonly accepted: number;
+  /** Upgrades refused for their Origin. */
+  readonly refusedOrigin: number;
 }
 
 interface Client {
@@ -61,7 +63,7 @@ export class StreamHub {
   private readonly clients = new Set<Client>();
   private readonly providers = new Map<string, SnapshotProvider>();
   private readonly maxBufferedBytes: number;
-  private counts = { published: 0, dropped: 0, accepted: 0 };
+  private counts = { published: 0, dropped: 0, accepted: 0, refusedOrigin: 0 };
 
   constructor(opts: StreamHubOptions = {}) {
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 1 << 20;
@@ -81,6 +83,11 @@ export class StreamHub {
     if (this.clients.size === 0) return;
     const frame = JSON.stringify(typeof message.ts === 'number' ? message : { ...message, ts: Date.now() });
     for (const c of this.clients) this.deliver(c, frame);
+  }
+
+  /** Counts an upgrade refused for its Origin (/metrics). */
+  refusedOrigin(): void {
+    this.counts.refusedOrigin++;
   }
 
   get stats(): StreamStats {
@@ -157,11 +164,47 @@ export class StreamHub {
 
 export const STREAM_PATH = '/api/v1/stream';
 
+export interface StreamRouteOptions {
+  /** Origins besides the API's own whose pages may open the stream ("https://dash.example:3000"; --allow-origin). */
+  readonly allowOrigins?: readonly string[];
+}
+
+/** "scheme://host[:port]" as URL.origin writes it, or undefined for what is not an origin. */
+export function normalizeOrigin(origin: string): string | undefined {
+  try {
+    const u = new URL(origin);
+    return u.origin === 'null' ? undefined : u.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a WebSocket upgrade with this Origin may proceed. Browsers always send Origin, so a page on
+ * another site cannot read the stream (cross-site WebSocket hijacking) unless its origin is allowed;
+ * the API's own pages (the dashboard) are same-origin: the Origin's host:port is the Host they asked.
+ * Clients that are not browsers send no Origin and pass, under the API's token rules.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  const normal = normalizeOrigin(origin);
+  if (normal === undefined) return false;
+  if (allowed.has(normal)) return true;
+  return host !== undefined && new URL(normal).host === host.toLowerCase();
+}
+
 /** The WebSocket route. A plain GET (no upgrade) is answered 426 with a hint, so the path is discoverable. */
-export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
+export function streamRoutes(app: FastifyInstance, hub: StreamHub, opts: StreamRouteOptions = {}): void {
+  const allowed = new Set((opts.allowOrigins ?? []).map((o) => normalizeOrigin(o) ?? o));
   app.route({
     method: 'GET',
     url: STREAM_PATH,
+    // Before the upgrade: a refused origin gets a plain 403 and never a socket.
+    preValidation: async (req, reply) => {
+      if (originAllowed(req.headers.origin, req.headers.host, allowed)) return;
+      hub.refusedOrigin();
+      await reply.code(403).send({ error: 'forbidden', message: `origin ${req.headers.origin ?? ''} may not open ${STREAM_PATH}: the API's own origin and --allow-origin only` });
+    },
     schema: {
       summary: 'Live event stream (WebSocket)',
       description:
@@ -170,6 +213,12 @@ export function streamRoutes(app: FastifyInstance, hub: StreamHub): void {
         '(the same shapes as on the bus), port_status and host. Slow readers are disconnected and should reconnect.',
       tags: ['stream'],
       response: {
+        403: {
+          description: 'A browser page from an origin that is neither the API\'s own nor allowed (--allow-origin)',
+          type: 'object',
+          properties: { error: { type: 'string' }, message: { type: 'string' } },
+          required: ['error', 'message'],
+        },
         426: {
           description: 'Not a WebSocket upgrade request',
           type: 'object',

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
-import type { Port } from '../openflow/index.ts';
-import { OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from '../openflow/index.ts';
+import type { Port } from 'openflow-ts';
+import { OFPP_LOCAL, OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from 'openflow-ts';
 
 export interface PortView {
   readonly number: number | 'local';
@@ -15,8 +15,28 @@ export interface PortView {
   readonly maxSpeedKbps: number;
 }
 
+/** What the API needs of a group's roles (cluster/roles.ts). */
+export interface RoleView {
+  roleOf(dpid: string): { readonly role: 'pending' | 'master' | 'slave'; readonly epoch: number; readonly master: string | undefined; readonly since: number } | undefined;
+  readonly settings: { readonly controllerId: string };
+}
+
+/** This controller's role for the switch, when it is one of a group. */
+export interface SwitchRoleView {
+  readonly role: 'pending' | 'master' | 'slave';
+  /** The fencing number (OpenFlow generation_id) of the switch's master as last seen. */
+  readonly epoch: number;
+  /** The controller holding the switch's lease (absent: nobody, as last seen). */
+  readonly master?: string;
+  readonly since: string;
+  /** This controller's id in the group. */
+  readonly controller: string;
+}
+
 export interface SwitchView {
   readonly dpid: string;
+  /** Present when this controller is one of a group. */
+  readonly role?: SwitchRoleView;
   readonly address: string;
   readonly connectedSince: string;
   readonly nTables: number;
@@ -36,15 +56,24 @@ export function portView(p: Port): PortView {
 }
 
 export function switchView(s: SwitchSession): SwitchView {
+  return switchViewWith(undefined)(s);
+}
+
+/** switchView with this controller's role for each switch, when it is one of a group. */
+export const switchViewWith = (roles: RoleView | undefined) => (s: SwitchSession): SwitchView => {
   const ports = [...s.ports.values()].sort((a, b) => a.portNo - b.portNo).map(portView);
+  const r = roles?.roleOf(s.dpid);
   return {
     dpid: s.dpid,
+    ...(r === undefined || roles === undefined
+      ? {}
+      : { role: { role: r.role, epoch: r.epoch, ...(r.master === undefined ? {} : { master: r.master }), since: new Date(r.since).toISOString(), controller: roles.settings.controllerId } }),
     address: s.address,
     connectedSince: new Date(s.connectedAt).toISOString(),
     nTables: s.features?.nTables ?? 0,
     ports,
   };
-}
+};
 
 // Response schemas: they document the routes in /api/v1/openapi.json and drive serialization, so a field
 // added to the views above must be added here too.
@@ -70,6 +99,18 @@ export const switchViewSchema = {
     connectedSince: { type: 'string', format: 'date-time' },
     nTables: { type: 'integer', minimum: 0 },
     ports: { type: 'array', items: portSchema },
+    role: {
+      type: 'object',
+      description: "this controller's OpenFlow role for the switch, when it is one of a group sharing the switches",
+      properties: {
+        role: { type: 'string', enum: ['pending', 'master', 'slave'] },
+        epoch: { type: 'integer', minimum: 0, description: "fencing number of the switch's lease: the master's OpenFlow generation_id" },
+        master: { type: 'string', description: 'the controller holding the switch\'s lease, as last seen' },
+        since: { type: 'string', format: 'date-time' },
+        controller: { type: 'string', description: "this controller's id in the group" },
+      },
+      required: ['role', 'epoch', 'since', 'controller'],
+    },
   },
   required: ['dpid', 'address', 'connectedSince', 'nTables', 'ports'],
 } as const;
@@ -80,7 +121,7 @@ const notFoundSchema = {
   required: ['error', 'message'],
 } as const;
 
-export function switchRoutes(app: FastifyInstance, controller: Controller): void {
+export function switchRoutes(app: FastifyInstance, controller: Controller, roles?: RoleView): void {
   app.get(
     '/api/v1/switches',
     {
@@ -90,7 +131,7 @@ export function switchRoutes(app: FastifyInstance, controller: Controller): void
         response: { 200: { type: 'array', items: switchViewSchema } },
       },
     },
-    async () => [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchView),
+    async () => [...controller.switches.values()].sort((a, b) => a.dpid.localeCompare(b.dpid)).map(switchViewWith(roles)),
   );
   app.get<{ Params: { dpid: string } }>(
     '/api/v1/switches/:dpid',
@@ -109,7 +150,7 @@ export function switchRoutes(app: FastifyInstance, controller: Controller): void
     async (req, reply) => {
       const s = controller.switches.get(req.params.dpid.toLowerCase().padStart(16, '0'));
       if (!s) return reply.code(404).send({ error: 'not_found', message: `no connected switch with dpid ${req.params.dpid}` });
-      return switchView(s);
+      return switchViewWith(roles)(s);
     },
   );
 }

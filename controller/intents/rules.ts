@@ -1,6 +1,6 @@
 // The OpenFlow rules of one intent, built as plain messages. Their cookies (intentCookie, one per
 // path version) come from controller/cookies.ts, where every part's cookie tag is.
-import type { Action, Match } from '../openflow/index.ts';
+import type { Action, Match } from 'openflow-ts';
 import { ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../packet/index.ts';
 import type { SwitchProgram } from '../routing/forwarding.ts';
 import { addFlow } from '../routing/ofmsg.ts';

@@ -11,7 +11,7 @@ import { PlanTracker, runPrograms } from '../routing/programs.ts';
 import type { TopologyEvent } from '../topology/types.ts';
 import { graphOf } from '../topology/snapshot.ts';
 import type { SwitchGraph } from '../topology/graph.ts';
-import { OFPG_ANY, OFPP_ANY, OFPTT_ALL } from '../openflow/index.ts';
+import { OFPG_ANY, OFPP_ANY, OFPTT_ALL } from 'openflow-ts';
 import { systemClock, type Clock } from '../../bus/clock.ts';
 import { utilizationOf, type Utilization } from './plan.ts';
 import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView } from './reconcile.ts';
@@ -27,6 +27,8 @@ export interface IntentServiceOptions {
   readonly logger?: Logger;
   /** Told of every path change, after its rules are in place (run.ts announces them as path_change events). */
   readonly onPathChange?: (change: PathChange) => void;
+  /** Told of the intents after every step that changed them (qos/port-queues.ts follows their paths). */
+  readonly onRecords?: (records: ReadonlyMap<string, IntentRecord>) => void;
 }
 
 export type CreateResult =
@@ -112,6 +114,29 @@ export class IntentService {
     return true;
   }
 
+  /**
+   * Takes in intents another controller of the group held (cluster/intents.ts), with their numbers
+   * and path versions, so their rules on the switches stay theirs; then checks them against the
+   * network as it is. Intents already known (by id or number) are left as they are.
+   */
+  adopt(records: readonly IntentRecord[]): number {
+    const nums = new Set([...this.current.records.values()].map((r) => r.num));
+    const merged = new Map(this.current.records);
+    let nextNum = this.current.nextNum;
+    let n = 0;
+    for (const r of records) {
+      if (merged.has(r.id) || nums.has(r.num)) continue;
+      merged.set(r.id, r);
+      nextNum = Math.max(nextNum, r.num + 1);
+      n++;
+    }
+    if (n === 0) return 0;
+    this.current = { records: merged, nextNum };
+    this.opts.onRecords?.(merged);
+    this.reconcileNow();
+    return n;
+  }
+
   /** Resolves once every program made so far has been carried out. */
   settled(): Promise<void> {
     return this.plans.settled();
@@ -147,6 +172,7 @@ export class IntentService {
   private run(step: IntentStep): void {
     this.current = step.state;
     if (step.programs.length === 0 && step.changes.length === 0) return;
+    this.opts.onRecords?.(step.state.records);
     this.counters.steps++;
     this.counters.moves += step.changes.length;
     const programs = step.programs;

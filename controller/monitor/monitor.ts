@@ -55,6 +55,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
   private readonly onSwitchUp = (s: { dpid: string }): void => this.rates.forgetSwitch(s.dpid);
+  private readonly onReleased = (dpid: string): void => this.rates.forgetSwitch(dpid);
   private readonly costs: CostMap;
   /** Hosts per switch, kept from discovery's events so the attachment points cost O(1) per event. */
   private readonly hostsAt = new Map<string, number>();
@@ -91,6 +92,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   start(): void {
     this.controller.on('switch_up', this.onSwitchUp);
+    this.controller.on('dpid_released', this.onReleased);
     const d = this.discovery;
     const cut = (): void => this.queueRebuild();
     const grown = (): void => this.rebuildLater();
@@ -125,6 +127,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.rebuildTimer?.();
     this.rebuildTimer = undefined;
     this.controller.off('switch_up', this.onSwitchUp);
+    this.controller.off('dpid_released', this.onReleased);
     for (const u of this.unsubscribe.splice(0)) u();
   }
 

@@ -15,7 +15,7 @@ import type { Discovery } from '../topology/discovery.ts';
 import type { SwitchSession } from '../session.ts';
 import { linkId, type Endpoint, type Link } from '../topology/types.ts';
 import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
-import { OFP_NO_BUFFER, OFPP_CONTROLLER } from '../openflow/index.ts';
+import { OFP_NO_BUFFER, OFPP_CONTROLLER } from 'openflow-ts';
 import { buildEthernet, buildProbe, ETH_TYPE_PROBE, parseProbe, PROBE_MULTICAST, PROBE_PAYLOAD_BYTES, untaggedEthType } from '../packet/index.ts';
 
 /** A probe on the wire: Ethernet header + payload, plus FCS (4), preamble (8) and inter-frame gap (12). */

@@ -59,6 +59,27 @@ export class FlowTable implements FlowView {
     return this.next;
   }
 
+  /**
+   * Takes in flows another controller of the group installed (routing/adopt.ts). Their cookies are
+   * that controller's numbers: ours go on from where they were, so neither range runs into the other.
+   */
+  adopt(flows: readonly RoutedFlow[]): number {
+    const next = this.next;
+    let n = 0;
+    for (const f of flows) {
+      if (this.flows.has(f.id) || this.cookies.has(f.cookie)) continue;
+      this.add(f);
+      n++;
+    }
+    this.next = next;
+    return n;
+  }
+
+  /** New flows are numbered from `from` on at least (a new master of a group starts above its predecessors' cookies). */
+  reserveFrom(from: bigint): void {
+    if (from > this.next) this.next = from;
+  }
+
   get(id: string): RoutedFlow | undefined {
     return this.flows.get(id);
   }

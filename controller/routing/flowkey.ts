@@ -3,7 +3,7 @@
 // every packet between two addresses is one flow and takes one path.
 import type { Ipv4Packet } from '../packet/index.ts';
 import { ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../packet/index.ts';
-import type { Match } from '../openflow/index.ts';
+import type { Match } from 'openflow-ts';
 
 export interface FlowKey {
   readonly src: string;

@@ -11,7 +11,7 @@
 // say which path a flow takes (for /paths, for moving one flow off a link) and OVS's select hash
 // differs by version. With ecmp off, a flow is the address pair and always takes the first path.
 import type { Outgoing } from '../session.ts';
-import { OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER } from '../openflow/index.ts';
+import { OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER } from 'openflow-ts';
 import { arpReplyTo, buildArp, buildEthernet, ETH_TYPE_ARP, ARP_REQUEST, isMulticastMac, type ArpPacket, type EthernetFrame, type Frame } from '../packet/index.ts';
 import type { NetworkSnapshot } from '../topology/snapshot.ts';
 import { sameEndpoint, type Endpoint, type Host, type TopologyEvent } from '../topology/types.ts';

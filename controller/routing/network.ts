@@ -20,6 +20,8 @@ export interface NetworkOptions {
   readonly idleTimeoutSec?: number;
   /** Host names by MAC (lower case), for the API: a topology file knows them, the network does not. */
   readonly hostNames?: ReadonlyMap<string, string>;
+  /** The LLDP instance (a group of controllers shares one; default: random per process). */
+  readonly lldpInstance?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -37,6 +39,7 @@ export class Network {
       capacities: opts.capacities,
       ...(opts.capacity === undefined ? {} : { capacity: opts.capacity }),
       ...(opts.shaping === undefined ? {} : { shaping: opts.shaping }),
+      ...(opts.lldpInstance === undefined ? {} : { instance: opts.lldpInstance }),
       clock: opts.clock,
       logger: opts.logger,
     });

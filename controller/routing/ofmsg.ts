@@ -1,8 +1,8 @@
 // The few OpenFlow messages routing emits, built as plain values (no session needed), so planners
 // stay pure and tests read them directly.
 import type { Outgoing } from '../session.ts';
-import type { Action, Match } from '../openflow/index.ts';
-import { OFPFC_DELETE, OFPTT_ALL, OFP_NO_BUFFER, flowMod } from '../openflow/index.ts';
+import type { Action, Match } from 'openflow-ts';
+import { OFPFC_DELETE, OFPTT_ALL, OFP_NO_BUFFER, flowMod } from 'openflow-ts';
 
 export const COOKIE_ALL_BITS = 0xffff_ffff_ffff_ffffn;
 

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { Programmer } from '../programmer.ts';
 import type { Outgoing } from '../session.ts';
-import { OFPP_TABLE } from '../openflow/index.ts';
+import { OFPP_TABLE } from 'openflow-ts';
 import type { SwitchProgram } from './forwarding.ts';
 
 export function waves(programs: readonly SwitchProgram[]): SwitchProgram[][] {

@@ -5,11 +5,11 @@
 import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
-import type { FlowRemoved } from '../openflow/index.ts';
+import type { FlowRemoved } from 'openflow-ts';
 import type { Discovery, ParsedPacketIn } from '../topology/discovery.ts';
 import type { Host, TopologyEvent } from '../topology/types.ts';
 import { choosePath, defaultForwardingOptions, handleFlowRemoved, handlePacket, handleTopology, type ForwardingOptions, type Plan } from './forwarding.ts';
-import { FlowTable, type FlowView } from './flow-table.ts';
+import { FlowTable, type FlowView, type RoutedFlow } from './flow-table.ts';
 import { isForwardingCookie } from '../cookies.ts';
 import { hostPaths, type HostPath } from './paths.ts';
 import type { FlowKey } from './flowkey.ts';
@@ -73,6 +73,19 @@ export class Forwarding {
 
   stop(): void {
     for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /** Takes in flows a previous master installed (read back from the switches, routing/adopt.ts); returns how many were new. */
+  adopt(flows: readonly RoutedFlow[]): number {
+    return this.flows.adopt(flows);
+  }
+
+  /**
+   * Numbers new flows from the group epoch's range on: rules a previous master left on the switches
+   * keep cookies no new flow of ours takes, so deleting ours by cookie never deletes theirs.
+   */
+  numberFromEpoch(epoch: number): void {
+    this.flows.reserveFrom(BigInt(epoch) << 32n);
   }
 
   /** Resolves once every plan made so far has been carried out (tests and shutdown use it). */

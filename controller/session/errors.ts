@@ -1,6 +1,6 @@
 // Errors that reach callers of a session: the switch refused, the switch did not answer in time, or
 // the connection ended first. Each carries a stable code.
-import type { ErrorMsg } from '../openflow/index.ts';
+import type { ErrorMsg } from 'openflow-ts';
 
 /** The switch answered a request (or a programmed message) with OFPT_ERROR. */
 export class SwitchRequestError extends Error {
@@ -23,4 +23,9 @@ export class SessionClosedError extends Error {
 /** A reply under the request's xid that does not answer it. */
 export class UnexpectedReplyError extends Error {
   readonly code = 'OF_ERR_UNEXPECTED_REPLY';
+}
+
+/** A program offered while this controller is not the switch's master (a slave of a cluster): never sent. */
+export class NotMasterError extends Error {
+  readonly code = 'OF_ERR_NOT_MASTER';
 }

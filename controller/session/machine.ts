@@ -20,8 +20,8 @@ import {
   OFPMPF_REPLY_MORE,
   OFPCML_NO_BUFFER,
   OFPPR_DELETE,
-} from '../openflow/index.ts';
-import type { ErrorMsg, FeaturesReply, FlowRemoved, OfMessage, PacketIn, Port, PortStatus } from '../openflow/index.ts';
+} from 'openflow-ts';
+import type { ErrorMsg, FeaturesReply, FlowRemoved, OfMessage, PacketIn, Port, PortStatus } from 'openflow-ts';
 import { formatDpid } from '../dpid.ts';
 import { expectationOf, mismatch, type AnyRequest, type Expectation, type MeterFeatures, type MultipartReplyBody } from './requests.ts';
 import { SessionClosedError, SwitchRequestError, SwitchTimeoutError, UnexpectedReplyError } from './errors.ts';

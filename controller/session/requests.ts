@@ -1,6 +1,6 @@
 // Which reply answers which request: one table, so that a reply of the wrong type (or a multipart
 // reply of the wrong kind) under a waiting xid is a protocol fault rather than a silent mix-up.
-import type { MessageOf, MultipartReply, MultipartRequest, OfMessage, Unnumbered } from '../openflow/index.ts';
+import type { MessageOf, MultipartReply, MultipartRequest, OfMessage, Unnumbered } from 'openflow-ts';
 
 export const REPLY_TO = {
   features_request: 'features_reply',

@@ -4,14 +4,18 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encode, encodeAll, OFPP_ANY } from '../openflow/index.ts';
+import { LogLimiter } from '../../bus/log-limiter.ts';
+import { encode, encodeAll, OFPP_ANY } from 'openflow-ts';
 import { tableMiss } from '../table-miss.ts';
-import type { ErrorMsg, FeaturesReply, FlowRemoved, OfMessage, PacketIn, Port, PortStats, PortStatus, Unnumbered, OpenFlowError } from '../openflow/index.ts';
+import type { ErrorMsg, FeaturesReply, FlowRemoved, OfMessage, PacketIn, Port, PortStats, PortStatus, Unnumbered, OpenFlowError } from 'openflow-ts';
 import { systemClock, type Clock, type Cancel } from '../../bus/clock.ts';
 import { Programmer, type BatchSink } from '../programmer.ts';
 import { SessionClosedError, SwitchRequestError } from './errors.ts';
 import { allocXids, start, step, type MachineInput, type MachineState, type PacketInGate, type SessionCounters, type SessionState, type Step } from './machine.ts';
 import type { MeterFeatures, MultipartKind, MultipartReplyBody, MultipartRequestBody, PartsOf, ReplyOf, SingleRequest } from './requests.ts';
+
+/** Messages only a master (or an equal) may send: held back while the programmer is held. */
+const WRITES: ReadonlySet<string> = new Set(['packet_out', 'flow_mod', 'group_mod', 'meter_mod', 'port_mod', 'table_mod']);
 
 /** A message as the caller builds it: the session assigns the xid. */
 export type Outgoing = Unnumbered;
@@ -30,6 +34,11 @@ export interface SessionOptions {
   readonly tableMiss?: TableMissPolicy;
   /** Output a switch may leave unread before its session is dropped (default 32 MiB: seconds of a busy switch). */
   readonly maxUnsentBytes?: number;
+  /**
+   * Where lines an outside party can repeat at will go (malformed messages, errors, sessions that
+   * come and go): one limiter shared by every session, so a flood from many connections is summed.
+   */
+  readonly limitedLog?: LogLimiter;
 }
 
 export interface SessionEvents {
@@ -58,6 +67,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
   private readonly stopTimer: Cancel;
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
+  private readonly limitedLog: LogLimiter | undefined;
   private readonly tableMiss: TableMissPolicy;
   private readonly maxUnsentBytes: number;
   /** The programmer hears of its barriers through this waiter. */
@@ -70,6 +80,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     super();
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger;
+    this.limitedLog = opts.limitedLog ?? (opts.logger ? new LogLimiter(opts.logger, opts.clock ? { clock: opts.clock } : {}) : undefined);
     this.tableMiss = opts.tableMiss ?? (() => tableMiss(undefined));
     this.maxUnsentBytes = opts.maxUnsentBytes ?? 32 << 20;
     const echoIntervalMs = opts.echoIntervalMs ?? 5000;
@@ -131,7 +142,9 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
    */
   send(msg: Outgoing): number {
     const xid = allocXids(this.m, 1);
-    if (this.m.phase !== 'closed') this.writeOne({ ...msg, xid } as OfMessage);
+    // A slave of a cluster writes nothing that changes the switch or sends packets (the switch would refuse it).
+    if (this.programmer.held && WRITES.has(msg.type)) this.programmer.heldCount++;
+    else if (this.m.phase !== 'closed') this.writeOne({ ...msg, xid } as OfMessage);
     return xid;
   }
 
@@ -248,19 +261,19 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
         }
         case 'switch_error':
           if (!this.programmer.errorReceived(ev.msg)) {
-            this.log?.warn({ dpid: this.dpid, errorType: ev.msg.errorType, code: ev.msg.code }, 'switch reported an error');
+            this.limitedLog?.warn({ dpid: this.dpid, errorType: ev.msg.errorType, code: ev.msg.code }, 'switch reported an error');
             this.emit('protocol_error', ev.msg);
           }
           break;
         case 'malformed':
-          this.log?.warn({ dpid: this.dpid, address: this.address, code: ev.error.code, err: ev.error.message }, 'malformed OpenFlow message');
+          this.limitedLog?.warn({ dpid: this.dpid, address: this.address, code: ev.error.code, err: ev.error.message }, 'malformed OpenFlow message');
           this.emit('protocol_error', ev.error);
           break;
         case 'configured':
           this.installTableMiss();
           break;
         case 'ready':
-          this.log?.info({ dpid: this.dpid, address: this.address, ports: this.m.ports.size, meters: this.m.meters !== undefined }, 'switch ready');
+          this.limitedLog?.info({ dpid: this.dpid, address: this.address, ports: this.m.ports.size, meters: this.m.meters !== undefined }, 'switch ready');
           this.emit('ready');
           break;
         case 'closed':
@@ -303,7 +316,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     this.waiting.clear();
     this.socket.end();
     this.socket.destroySoon();
-    this.log?.info({ dpid: this.dpid, address: this.address, reason }, 'switch session closed');
+    this.limitedLog?.info({ dpid: this.dpid, address: this.address, reason }, 'switch session closed');
     this.emit('close', reason);
   }
 

@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import type { Controller } from '../controller.ts';
 import type { SwitchSession } from '../session.ts';
 import { systemClock, type Cancel, type Clock } from '../../bus/clock.ts';
-import type { PacketIn, Port, PortStatus } from '../openflow/index.ts';
-import { OFP_NO_BUFFER, OFPP_CONTROLLER, OFPP_MAX, OFPPC_PORT_DOWN, OFPPR_DELETE, OFPPS_LINK_DOWN } from '../openflow/index.ts';
+import type { PacketIn, Port, PortStatus } from 'openflow-ts';
+import { OFP_NO_BUFFER, OFPP_CONTROLLER, OFPP_MAX, OFPPC_PORT_DOWN, OFPPR_DELETE, OFPPS_LINK_DOWN } from 'openflow-ts';
 import { buildEthernet, buildMeshflowLldp, ETH_TYPE_LLDP, isMulticastMac, LLDP_MULTICAST, parseFrame, type Frame } from '../packet/index.ts';
 import { dropPort, dropSwitch, expireLinks, forgetDown, observeLink, setCapacity, type LinkStep, type LinkTable } from './links.ts';
 import { CapacityResolver, type Capacity, type CapacitySettings } from './capacity.ts';
@@ -36,6 +36,11 @@ export interface DiscoveryOptions {
   readonly hostTimeoutMs?: number;
   /** Down links stay visible (state "down") for this long (default 60 s). */
   readonly keepDownLinksMs?: number;
+  /**
+   * The LLDP instance (16 hex digits; default random per process). Controllers of one group share
+   * one, so that a link between switches with different masters is proved by either's probes.
+   */
+  readonly instance?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -60,7 +65,7 @@ export interface DiscoveryEvents {
 }
 
 export class Discovery extends EventEmitter<DiscoveryEvents> {
-  readonly instance = randomBytes(8).toString('hex');
+  readonly instance: string;
   readonly intervalMs: number;
   readonly counters = { lldpSent: 0, lldpReceived: 0, foreignLldp: 0, malformed: 0 };
   private readonly topo: TopologyState;
@@ -83,6 +88,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     opts: DiscoveryOptions = {},
   ) {
     super();
+    this.instance = opts.instance ?? randomBytes(8).toString('hex');
     this.intervalMs = opts.lldpIntervalMs ?? 1000;
     this.clock = opts.clock ?? systemClock;
     this.settleMs = opts.settleMs ?? this.intervalMs;
@@ -158,6 +164,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   setCapacityOverride(src: Endpoint, bps: number | undefined): void {
     this.capacity.setOverride(src, bps);
     this.recapacity(src);
+  }
+
+  /** Sends LLDP out of every live port of a switch now (a new master rediscovers its links at once). */
+  probe(dpid: string): void {
+    const s = this.controller.switches.get(dpid);
+    if (s !== undefined) this.sendLldp(s);
+  }
+
+  /** Hosts another controller of the group learned (cluster/hosts.ts), taken as sightings now. */
+  adoptHosts(sightings: Iterable<HostSighting>): void {
+    for (const h of sightings) this.learn(h.at, h);
   }
 
   /** Resolves when the shaping reads asked for so far are done (tests). */

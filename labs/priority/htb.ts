@@ -1,7 +1,8 @@
-// The bottleneck's queueing, keyed on DSCP: the commands that give a switch port two HTB classes
-// under the link rate (high for EF, low for everything else), and the parsers for what `tc -s`
-// and `ovs-ofctl dump-flows` say afterwards, the report's evidence that marks were set and used.
-// Pure: the lab runs the commands (tc.ts); the tests check them here.
+// The bottleneck's queueing as the lab sees it: the FIFO baseline it sets itself (the prioritised
+// classes are the controller's, controller/qos/, made when the high intent takes its path), and the
+// parsers for what `tc -s` and `ovs-ofctl dump-flows` say afterwards, the report's evidence that
+// marks were set and used. Pure: the lab runs the commands (netops.ts); the tests check them here.
+import { HIGH_CLASSID, LOW_CLASSID } from '../../controller/qos/tc-commands.ts';
 
 /** DSCP → the TOS byte u32 matches on (DSCP is its upper six bits). */
 export function tosOf(dscp: number): number {
@@ -9,24 +10,24 @@ export function tosOf(dscp: number): number {
   return dscp << 2;
 }
 
-const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
-
+/** The bottleneck's queueing: the baseline the lab sets, and (for the report) what the controller's queues give each class. */
 export interface HtbPlan {
   /** The link's rate: the parent class, so the port still shapes exactly as Mininet's TCLink did. */
   readonly rateMbit: number;
-  /** Guaranteed rates; each class may borrow up to the link rate when the other is idle. */
+  /** The controller's guaranteed rates; each class may borrow up to the link rate when the other is idle. */
   readonly highRateMbit: number;
   readonly lowRateMbit: number;
   /** DSCP of the high class (EF, 46) and of the low class (CS1, 8); anything else goes low too. */
   readonly highDscp: number;
   readonly lowDscp: number;
-  /** Leaf queue lengths (packets). Kept short on purpose, see queueLimits. */
+  /** The controller's leaf queue lengths (packets); the baseline FIFO holds both. Short on purpose, see below. */
   readonly highLimit: number;
   readonly lowLimit: number;
 }
 
-export const HIGH_CLASS = '1:10';
-export const LOW_CLASS = '1:20';
+/** The controller's classes (controller/qos/tc-commands.ts); the baseline uses the low one's id for its one FIFO. */
+export const HIGH_CLASS = HIGH_CLASSID;
+export const LOW_CLASS = LOW_CLASSID;
 
 // Why the leaves get short queues: ovs-vswitchd's userspace datapath sends to its ports through
 // AF_PACKET sockets, and every packet waiting in a port's qdisc is charged to the sending socket's
@@ -57,29 +58,6 @@ export function fifoCommands(intf: string, p: HtbPlan): string[][] {
     parentClass(intf, p.rateMbit),
     ['class', 'add', 'dev', intf, 'parent', '1:1', 'classid', LOW_CLASS, 'htb', 'rate', rate(p.rateMbit), 'ceil', rate(p.rateMbit), 'burst', '15k'],
     leafQueue(intf, LOW_CLASS, p.highLimit + p.lowLimit),
-  ];
-}
-
-/**
- * The prioritised port: tc argument lists for one interface. Ours takes the place of Mininet's own root HTB
- * (handle 5:, one class at the link rate): a single HTB whose parent class has the same rate and
- * burst keeps the link's shaping, and its two children split it. Priority 0 makes HTB send the
- * high class first whenever both have packets; `default 20` sends unmarked traffic (ARP, LLDP,
- * anything without an intent) to the low class, so nothing escapes the shaper.
- */
-export function htbCommands(intf: string, p: HtbPlan): string[][] {
-  if (p.highRateMbit + p.lowRateMbit > p.rateMbit + 1e-9) throw new Error(`HTB: ${p.highRateMbit} + ${p.lowRateMbit} Mbit/s exceed the link's ${p.rateMbit}`);
-  const leaf = (id: string, mbit: number, prio: number): string[] => ['class', 'add', 'dev', intf, 'parent', '1:1', 'classid', id, 'htb', 'rate', rate(mbit), 'ceil', rate(p.rateMbit), 'burst', '15k', 'prio', String(prio)];
-  const filter = (dscp: number, flowid: string, pref: number): string[] => ['filter', 'add', 'dev', intf, 'parent', '1:', 'protocol', 'ip', 'prio', String(pref), 'u32', 'match', 'ip', 'tos', hex(tosOf(dscp)), '0xfc', 'flowid', flowid];
-  return [
-    ...rootHtb(intf),
-    parentClass(intf, p.rateMbit),
-    leaf(HIGH_CLASS, p.highRateMbit, 0),
-    leaf(LOW_CLASS, p.lowRateMbit, 1),
-    leafQueue(intf, HIGH_CLASS, p.highLimit),
-    leafQueue(intf, LOW_CLASS, p.lowLimit),
-    filter(p.highDscp, HIGH_CLASS, 1),
-    filter(p.lowDscp, LOW_CLASS, 2),
   ];
 }
 

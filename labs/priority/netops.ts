@@ -1,16 +1,18 @@
-// What the priority lab does to the network besides traffic: HTB classes on the bottleneck's
-// ports (tc, root namespace, where the switch ports live), reading their counters and the
+// What the priority lab does to the network besides traffic: the FIFO baseline on the bottleneck's
+// ports (tc, root namespace, where the switch ports live), waiting for the controller's queues
+// there, reading their counters and the
 // switches' flow tables, and priority intents through the controller's REST API, exactly as an
 // outside program (the mesh bridge, an operator) would ask for them.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { fifoCommands, htbCommands, parseClassStats, type ClassStats, type HtbPlan } from './htb.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fifoCommands, HIGH_CLASS, parseClassStats, type ClassStats, type HtbPlan } from './htb.ts';
 
 const run = promisify(execFile);
 
-/** Gives a switch port the prioritised HTB (two classes keyed on DSCP) or the FIFO baseline. */
-export async function applyQueueing(intf: string, plan: HtbPlan, prioritised: boolean): Promise<void> {
-  for (const args of prioritised ? htbCommands(intf, plan) : fifoCommands(intf, plan)) {
+/** Gives a switch port the FIFO baseline: the link's shaping, one queue for every packet. */
+export async function applyFifo(intf: string, plan: HtbPlan): Promise<void> {
+  for (const args of fifoCommands(intf, plan)) {
     try {
       await run('tc', args);
     } catch (err) {
@@ -31,6 +33,17 @@ export async function readTc(intf: string): Promise<TcReading> {
   const qdisc = (await run('tc', ['-s', 'qdisc', 'show', 'dev', intf])).stdout;
   const classes = (await run('tc', ['-s', 'class', 'show', 'dev', intf])).stdout;
   return { intf, classes: parseClassStats(classes), text: `$ tc -s qdisc show dev ${intf}\n${qdisc}$ tc -s class show dev ${intf}\n${classes}` };
+}
+
+/** Waits until the controller's high class is on every one of these ports (the intents were just made). */
+export async function awaitQueues(intfs: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = await Promise.all(intfs.map(async (i) => (await run('tc', ['class', 'show', 'dev', i])).stdout));
+    if (shown.every((t) => t.includes(`class htb ${HIGH_CLASS} `))) return;
+    if (Date.now() > deadline) throw new Error(`the controller's priority queues did not appear on ${intfs.join(', ')} within ${timeoutMs} ms`);
+    await sleep(100, undefined, { signal });
+  }
 }
 
 export async function dumpFlows(bridge: string): Promise<string> {

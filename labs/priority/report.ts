@@ -9,7 +9,7 @@ import { isError } from '../loadgen/record.ts';
 import { latencyChart, linkChart, ms, pct, table } from '../report.ts';
 import { perSecond, percentiles, secondsCsv, type Percentiles } from '../stats.ts';
 import { HIGH_CLASS, LOW_CLASS, type ClassStats } from './htb.ts';
-import { PRIORITY, type ClassName, type PriorityData, type VariantData, type VariantName } from './params.ts';
+import { PRIORITY, type ClassName, type Layers, type PriorityData, type VariantData, type VariantName } from './params.ts';
 
 export interface ClassCheck {
   /** Answered requests (a class can only be checked on an answer). */
@@ -41,6 +41,9 @@ export interface ClassSummary extends Percentiles {
 
 export interface VariantSummary {
   readonly variant: VariantName;
+  readonly layers: Layers;
+  /** The batch class's answered bytes over the measured stretch (Mbit/s). */
+  readonly batchMbps: number;
   readonly classes: Readonly<Record<ClassName, ClassSummary>>;
   readonly tc: readonly TcSummary[];
   readonly dscpRules: number;
@@ -66,10 +69,35 @@ export function summarizeVariant(v: VariantData): VariantSummary {
   const cls = (c: ClassName): ClassSummary => ({ ...percentiles(v.records[c]), check: checkClasses(v.records[c], c) });
   return {
     variant: v.variant,
+    layers: v.layers,
+    batchMbps: batchMbps(v.records.low, v.durationSec),
     classes: { high: cls('high'), low: cls('low') },
     tc: v.tc.map((t) => ({ intf: t.intf, classes: t.classes })),
     dscpRules: Object.values(v.flows).reduce((n, rs) => n + rs.length, 0),
   };
+}
+
+/** Throughput of a class as its answers delivered it: bytes of answered requests over the run's length. */
+export function batchMbps(records: readonly RequestRecord[], durationSec: number): number {
+  const bytes = records.filter((r) => !isError(r)).reduce((n, r) => n + r.bytes, 0);
+  return durationSec > 0 ? (bytes * 8) / durationSec / 1e6 : 0;
+}
+
+const LAYER_NAMES: Readonly<Record<keyof Layers, string>> = { sidecar: 'sidecar scheduling', network: 'network queues', host: 'host kernel', compute: 'compute priority' };
+
+/** The ablation table: one row per variant, its layers, latency per class and the batch throughput. */
+export function ablationRows(sums: readonly VariantSummary[]): string[][] {
+  const on = (l: Layers): string => (Object.keys(LAYER_NAMES) as (keyof Layers)[]).map((k) => (l[k] ? '✓' : '–')).join(' ');
+  return sums.map((s) => [
+    `**${s.variant}**`,
+    on(s.layers),
+    ms(s.classes.high.p50Ms),
+    ms(s.classes.high.p99Ms),
+    ms(s.classes.low.p50Ms),
+    ms(s.classes.low.p99Ms),
+    `${s.batchMbps.toFixed(2)} Mbit/s`,
+    `${pct(s.classes.high.errorRate)} / ${pct(s.classes.low.errorRate)}`,
+  ]);
 }
 
 export function verdictOf(off: VariantSummary, on: VariantSummary): Verdict {
@@ -116,7 +144,8 @@ export async function writePriorityReport(d: PriorityData, ctx: ReportContext): 
   }
   const show = Object.keys(d.linkNames).filter((id) => ['s1→s2', 's2→s1'].includes(d.linkNames[id] ?? ''));
   for (const v of d.variants) {
-    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), await linkChart(`Bottleneck utilization, ${v.variant === 'on' ? 'prioritised' : 'FIFO'}`, v.links, d.linkNames, show, v.startMs, [], []));
+    const label = v.variant === 'on' ? 'prioritised' : v.variant === 'off' ? 'FIFO' : v.variant;
+    await writeFile(join(ctx.runDir, `links-${v.variant}.svg`), await linkChart(`Bottleneck utilization, ${label}`, v.links, d.linkNames, show, v.startMs, [], []));
   }
 
   const verdict = verdictOf(off, on);
@@ -150,9 +179,9 @@ Two variants on the same network, one after the other:
 - **off** (FIFO): no intents; each port of s1–s2 shapes as Mininet's TCLink does, one HTB class at the link rate, with
   one FIFO of ${P.htb.highLimit + P.htb.lowLimit} packets that every packet shares.
 - **on** (prioritised): priority intents (\`POST /api/v1/intents\`, A↔B, TCP port ${k.high.port} \`high\`, ${k.low.port}${P.iperf.streams > 0 ? ` and ${P.iperf.port}` : ''} \`low\`) make
-  OVS mark DSCP ${P.htb.highDscp} / ${P.htb.lowDscp} where each direction enters the network, and both ports of s1–s2 get an HTB at the
+  OVS mark DSCP ${P.htb.highDscp} / ${P.htb.lowDscp} where each direction enters the network, and the controller (controller/qos/) gives every port of the high intent's path, both ports of s1–s2 among them, an HTB at the
   link rate with two children keyed on DSCP by u32: ${HIGH_CLASS} high (rate ${P.htb.highRateMbit} Mbit/s, prio 0, \`match ip tos 0xb8 0xfc\`) and
-  ${LOW_CLASS} low and everything unmarked (rate ${P.htb.lowRateMbit} Mbit/s, prio 1, the default); either may borrow up to the link rate.
+  ${LOW_CLASS} low and everything else (rate ${P.htb.lowRateMbit} Mbit/s, prio 1, a catch-all filter); either may borrow up to the link rate.
   Queues: ${P.htb.highLimit} packets high, ${P.htb.lowLimit} low, the same total as the FIFO's.
 
 Why the queues are short: the userspace datapath sends through AF_PACKET sockets, and packets waiting in a port's
@@ -175,6 +204,8 @@ ${table(['', 'high, FIFO', 'high, prioritised', 'low, FIFO', 'low, prioritised']
   latRow('traceparent lost on the way', (s) => `${s.check.traceMismatches} of ${s.check.checked}`),
 ])}
 
+Batch throughput (answered bytes of the low class over ${D} s): FIFO ${off.batchMbps.toFixed(2)} Mbit/s, prioritised ${on.batchMbps.toFixed(2)} Mbit/s.
+${d.ablation ? ablationSection(sums) : ''}
 The class check: service B answers with the \`x-meshflow-priority\` and \`traceparent\` it received (A relays them back), and the
 generator compares them with what it sent, for every answered request.
 
@@ -234,4 +265,21 @@ Teardown: ${ctx.teardown.length === 0 ? 'clean (no bridge, namespace or process 
       `class mismatches at B: ${sums.reduce((n, s) => n + s.classes.high.check.classMismatches + s.classes.low.check.classMismatches, 0)}`,
     ],
   };
+}
+
+function ablationSection(sums: readonly VariantSummary[]): string {
+  const A = PRIORITY.ablation;
+  return `
+## Ablation
+
+All layers on (**on**), then each off in turn, and none (**off**). In this run service B has ${A.workers} worker and
+${A.workMs} ms of work per request (busy about ${Math.round(((PRIORITY.classes.high.rate + PRIORITY.classes.low.rate) * A.workMs) / 10)}% of the time), so compute priority has a queue
+to order (\`labs/service.ts --workers\`; off: one FIFO); the client's sidecar lets ${A.sidecarConcurrency} requests at a time go to A and
+queues the rest highest class first (off: no limit); network queues are the priority intents and the controller's HTB
+classes (off: no intents, one FIFO); the host kernel is an HTB on B's interface at its link's rate, B's
+high-class port in a prio 0 class (this kernel has no prio qdisc; off: the link's one class). Columns of layers: ${Object.values(LAYER_NAMES).join(', ')}.
+Not in this lab yet, so not in the table: message-queue priority, per-class transport.
+
+${table(['variant', 'layers', 'high p50', 'high p99', 'low p50', 'low p99', 'batch throughput', 'errors high / low'], ablationRows(sums))}
+`;
 }

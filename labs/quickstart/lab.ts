@@ -48,7 +48,7 @@ function registryFor(t: Topology): Registry {
 async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on', linkIds: ReadonlySet<string>): Promise<VariantData> {
   const dir = await variantDir(o.runDir, variant);
   const topo = env.net.topology;
-  const recorder = await startHintRecorder(env.broker.url, join(dir, 'events.jsonl'));
+  const recorder = await startHintRecorder(env.broker.urlFor('reader'), join(dir, 'events.jsonl'));
   const stopRecorder = env.teardown.push(`recorder ${variant}`, () => recorder.stop());
   const links = sampleLinks(env.ctl.monitor, linkIds);
   const bridge = variant === 'on' ? await startBridge(env, registryFor(topo), QUICKSTART.policy) : undefined;
@@ -62,7 +62,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on',
       // The admin port faces the management network, where the runner scrapes it.
       admin: { host: env.mgmt.addressOf('h1'), port: ADMIN_PORT },
       // Off: no broker at all, so the sidecar keeps its even weights (a plain mesh).
-      ...(variant === 'on' ? { mqttUrl: `mqtt://${env.mgmt.rootAddress}:${env.broker.port}` } : {}),
+      ...(variant === 'on' ? { mqttUrl: env.broker.urlFor('client', 'sidecar') } : {}),
       services: { [QUICKSTART.service]: { replicas: QUICKSTART.replicas.map((r) => ({ id: r.id, host: env.ipOf(r.host), port: SERVICE_PORT })) } },
       connectTimeoutMs: 2000,
     },

@@ -1,7 +1,7 @@
 // The emulator writes its packet-ins byte by byte for speed: they must still be the OpenFlow
 // messages and frames they claim to be, as the project's own codec and packet parser read them.
 import assert from 'node:assert/strict';
-import { decode, OFP_NO_BUFFER } from '../../controller/openflow/index.ts';
+import { decode, OFP_NO_BUFFER } from 'openflow-ts';
 import { parseFrame } from '../../controller/packet/index.ts';
 import { readTag, STORM_PACKET_IN_LEN, TAGGED_PACKET_IN_LEN, writeStormPacketIn, writeTaggedPacketIn } from '../../bench/emu/packets.ts';
 import { cbenchHostAddr, type CbenchShape } from '../../bench/emu/wiring.ts';

@@ -80,14 +80,14 @@ describe('bridge haproxy adapter (real HAProxy)', function () {
     const before = await readServers(hp.socket, 'inventory');
     assert.deepEqual(before.map((s) => [s.name, s.weight]), [['inventory-a', 100], ['inventory-b', 100]]);
 
-    bridge = new Bridge({ mqttUrl: broker!.url, registry: store, tickMs: 100 });
+    bridge = new Bridge({ mqttUrl: broker!.urlFor('bridge'), registry: store, tickMs: 100 });
     await bridge.start();
     // No cost row yet: even weights, 500 each → 128.
     await waitFor('even weights in haproxy', async () =>
       (await readServers(hp.socket, 'inventory')).every((s) => s.weight === 128),
     );
 
-    const client = await connectBus(broker!.url);
+    const client = await connectBus(broker!.urlFor('controller'));
     const controller = new HintPublisher(client, { source: 'test-controller' });
     await controller.publish({
       kind: 'cost_row',

@@ -65,15 +65,17 @@ describe('bridge metrics (scraped from the bridge REST API)', function () {
     ctl.post('/api/v1/intents', async (_req, reply) => reply.code(201).send({ id: `i${++n}` }));
     ctl.delete('/api/v1/intents/:id', async (_req, reply) => reply.code(204).send());
     const ctlUrl = await ctl.listen({ port: 0, host: '127.0.0.1' });
-    client = await connectBus(broker.url);
+    client = await connectBus(broker.urlFor('controller'));
     publisher = new HintPublisher(client, { source: 'test-controller' });
     bridge = new Bridge({
-      mqttUrl: broker.url,
+      mqttUrl: broker.urlFor('bridge'),
       registry: store,
       controllerUrl: ctlUrl,
       tickMs: 50,
       weightsTtlMs: 30_000,
       params: { smoothingMs: 0 },
+      // Both levers at once, as this test expects: the arbiter would move one at a time (arbiter.test.ts).
+      levers: 'independent',
       adapters: [adapter],
       metrics,
     });

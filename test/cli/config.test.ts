@@ -257,7 +257,7 @@ describe('cli config: the meshflow command', function () {
     for (const name of ['start', 'controller', 'bridge', 'sidecar', 'decode', 'replay', 'hints', 'lab']) assert.match(top, new RegExp(`^  ${name}\\b`, 'm'), name);
     assert.match(top, /MESHFLOW_CONFIG/);
     const help = meshflow(['controller', '--help']).stdout.replace(/\s+/g, ' ');
-    assert.match(help, /--of-port <port> OpenFlow TCP port \(default: 6653, env: MESHFLOW_OF_PORT\)/);
+    assert.match(help, /--of-port <port> OpenFlow TCP port \(0: any free port\) \(default: 6653, env: MESHFLOW_OF_PORT\)/);
     assert.match(help, /--api-token <token> .*\(env: MESHFLOW_API_TOKEN\)/);
     assert.match(help, /Order: flag > environment > config file > default/);
   });

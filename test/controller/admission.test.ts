@@ -1,7 +1,7 @@
 // Admission of packet-ins: a token bucket per switch, driven by explicit times.
 import assert from 'node:assert/strict';
 import { DEFAULT_ADMISSION, PacketInAdmission, isLldpPacketIn } from '../../controller/admission.ts';
-import { encode, type Match } from '../../controller/openflow/index.ts';
+import { encode, type Match } from 'openflow-ts';
 import { ETH_TYPE_ARP, ETH_TYPE_LLDP, buildEthernet } from '../../controller/packet/index.ts';
 import { ControllerMetrics } from '../../controller/api/metrics.ts';
 import { Controller } from '../../controller/controller.ts';

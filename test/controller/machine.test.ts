@@ -11,8 +11,8 @@ import {
   OFPBRC_BAD_VERSION,
   OFPBRC_BAD_TYPE,
   OFPET_FLOW_MOD_FAILED,
-} from '../../controller/openflow/index.ts';
-import type { MultipartReplyBody, OfMessage, Port } from '../../controller/openflow/index.ts';
+} from 'openflow-ts';
+import type { MultipartReplyBody, OfMessage, Port } from 'openflow-ts';
 
 const settings: MachineSettings = { echoIntervalMs: 1000, requestTimeoutMs: 5000 };
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { runController, type RunningController } from '../../controller/run.ts';
-import { OFPP_ANY, flowMod } from '../../controller/openflow/index.ts';
+import { OFPP_ANY, flowMod } from 'openflow-ts';
 import type { SwitchView } from '../../controller/api/switches.ts';
 import { TestBridge, cleanStale, ofctl, sh, vsctl, type TestHost } from '../support/ovs.ts';
 import { waitFor } from '../support/wait.ts';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { Programmer, type BatchSink } from '../../controller/programmer.ts';
 import { runPlan, type PlanOutcome, type SwitchMessages } from '../../controller/routing/programs.ts';
-import { flowMod, OFPET_FLOW_MOD_FAILED, OFPP_TABLE } from '../../controller/openflow/index.ts';
-import type { Unnumbered } from '../../controller/openflow/index.ts';
+import { flowMod, OFPET_FLOW_MOD_FAILED, OFPP_TABLE } from 'openflow-ts';
+import type { Unnumbered } from 'openflow-ts';
 import type { SwitchProgram } from '../../controller/routing/forwarding.ts';
 
 class FakeSwitch implements BatchSink {

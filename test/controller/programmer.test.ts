@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { Programmer, type BatchSink } from '../../controller/programmer.ts';
 import { SessionClosedError, SwitchRequestError, SwitchTimeoutError } from '../../controller/session/errors.ts';
-import { encodeAll, flowMod, OFPET_FLOW_MOD_FAILED } from '../../controller/openflow/index.ts';
-import type { ErrorMsg, Unnumbered } from '../../controller/openflow/index.ts';
+import { encodeAll, flowMod, OFPET_FLOW_MOD_FAILED } from 'openflow-ts';
+import type { ErrorMsg, Unnumbered } from 'openflow-ts';
 
 interface Write {
   readonly first: number;

@@ -1,5 +1,5 @@
 // Switch sessions against a scripted OpenFlow peer over real TCP: the handshake's order, multipart
-// reassembly, liveness, errors, and replacement on reconnect. The peer is a few lines of script on top
+// reassembly, liveness, errors, and replacement on reconnect (only of a session that no longer answers). The peer is a few lines of script on top
 // of the codec, so each test can make the switch misbehave exactly as it needs.
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
@@ -8,8 +8,8 @@ import { SessionClosedError, SwitchRequestError, SwitchSession } from '../../con
 import {
   decode, encode, flowMod, FrameReader, OFPMPF_REPLY_MORE, OFPP_CONTROLLER, OFPET_BAD_REQUEST, OFPET_FLOW_MOD_FAILED,
   OFPMBT_DROP, OFPMF_PKTPS, OFPMF_BURST, OFPMF_STATS, OFPET_METER_MOD_FAILED,
-} from '../../controller/openflow/index.ts';
-import type { OfMessage, Port } from '../../controller/openflow/index.ts';
+} from 'openflow-ts';
+import type { OfMessage, Port } from 'openflow-ts';
 import { waitFor } from '../support/wait.ts';
 
 const port = (n: number): Port => ({
@@ -252,11 +252,26 @@ describe('switch sessions (scripted peer over TCP)', function () {
     assert.equal(s.counters.malformed, 1);
   });
 
-  it('replaces the old session when the same datapath connects again', async () => {
-    const first = peer(0x6n);
-    const old = await ready(0x6n);
+  it('keeps the old session when the same datapath connects again while it answers', async () => {
+    const first = peer(0x7n);
+    const old = await ready(0x7n);
     let downs = 0;
     running.controller.on('switch_down', () => downs++);
+    const second = peer(0x7n);
+    await waitFor('the newcomer to be closed', () => second.closed);
+    assert.equal(running.controller.switches.get('0000000000000007'), old);
+    assert.equal(old.state, 'ready');
+    assert.equal(first.closed, false);
+    assert.equal(downs, 0);
+    assert.equal(running.controller.refused.takeoverRefused, 1);
+  });
+
+  it('replaces the old session when the same datapath connects again and the old one no longer answers', async () => {
+    // A half-open connection: the switch restarted, its old TCP connection is not yet known dead.
+    const first = peer(0x6n, { echo_request: () => undefined });
+    const old = await ready(0x6n);
+    const downs: string[] = [];
+    running.controller.on('switch_down', (s, reason) => downs.push(`${s.dpid} ${reason}`));
     peer(0x6n);
     const fresh = await waitFor('the new session', () => {
       const s = running.controller.switches.get('0000000000000006');
@@ -265,7 +280,10 @@ describe('switch sessions (scripted peer over TCP)', function () {
     assert.notEqual(fresh, old);
     await waitFor('the old connection to be closed', () => first.closed);
     assert.equal(old.state, 'closed');
-    assert.equal(downs, 0, 'a replacement is not a switch going down');
+    // Once: by the takeover's liveness check or its own echo timeout, whichever comes first at
+    // this echo interval (test/reliability/openflow-guard.test.ts pins the takeover itself).
+    assert.equal(downs.length, 1, 'the old session goes down once, with its reason');
+    assert.match(downs[0]!, /^0000000000000006 (replaced: |no message for)/);
     // What is asked of a closed session fails at once rather than waiting forever.
     await assert.rejects(old.request({ type: 'echo_request', data: Buffer.alloc(0) }), SessionClosedError);
     await assert.rejects(old.program([flowMod({ priority: 9 })]), SessionClosedError);

@@ -18,7 +18,7 @@ import {
   type FlowMod,
   type MeterMod,
   type OfMessage,
-} from '../../controller/openflow/index.ts';
+} from 'openflow-ts';
 import {
   DEFAULT_TABLE_MISS,
   LLDP_METER_ID,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView } from '../../controller/intents/reconcile.ts';
 import { INTENT_COOKIE_MASK, intentCookie, isIntentCookie } from '../../controller/cookies.ts';
 import { defaultIntentSettings, initialIntentsState, type IntentRecord, type IntentSpec, type IntentsState } from '../../controller/intents/types.ts';
-import { OFPFC_ADD } from '../../controller/openflow/index.ts';
+import { OFPFC_ADD } from 'openflow-ts';
 import type { LinkStore } from '../../controller/topology/links.ts';
 import type { FakeNetwork } from '../routing/fake-network.ts';
 import { cut, diamondLinks, ep, fake, graph, H1, H2, H3, H4, HOSTS, mend, S1, S2, S3, S4, spec, tcp } from './fixture.ts';

@@ -1,5 +1,6 @@
-// The priority lab: unit tests of its pure parts (tc commands, tc and ovs-ofctl parsing, the class
-// check, the verdict), then a short run against real Mininet and OVS (root only): a well-formed
+// The priority lab: unit tests of its pure parts (the baseline's tc commands, tc and ovs-ofctl
+// parsing, the class check, the verdict; the prioritised port's commands are the controller's,
+// tested in test/qos/), then a short run against real Mininet and OVS (root only): a well-formed
 // report, the class arriving at B on every answer, DSCP evidence, prioritisation beating FIFO on
 // the high class's p99 (numbers from the run), and nothing of the run left behind.
 import assert from 'node:assert/strict';
@@ -9,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leftovers } from '../../labs/env.ts';
 import type { RequestRecord } from '../../labs/loadgen/record.ts';
-import { classDelta, dscpRules, fifoCommands, HIGH_CLASS, htbCommands, LOW_CLASS, parseClassStats, tosOf, type HtbPlan } from '../../labs/priority/htb.ts';
+import { classDelta, dscpRules, fifoCommands, HIGH_CLASS, LOW_CLASS, parseClassStats, tosOf, type HtbPlan } from '../../labs/priority/htb.ts';
 import { priority } from '../../labs/priority/lab.ts';
 import { interfaceExists } from '../../labs/priority/netops.ts';
-import { checkClasses, verdictOf, type PrioritySummary, type VariantSummary } from '../../labs/priority/report.ts';
+import { ablationRows, batchMbps, checkClasses, verdictOf, type PrioritySummary, type VariantSummary } from '../../labs/priority/report.ts';
+import { variantPlan } from '../../labs/priority/params.ts';
+import { hostPlainCommands, hostPrioCommands } from '../../labs/priority/host.ts';
 import { ms } from '../../labs/report.ts';
 import { runLab, type LabRunResult } from '../../labs/runner.ts';
 
@@ -44,20 +47,7 @@ describe('labs: priority, pure parts', () => {
     assert.equal(tosOf(8), 0x20);
     assert.throws(() => tosOf(64));
   });
-  it('prioritised port: our root HTB at the link rate, two children keyed on DSCP, short queues', () => {
-    const cmds = htbCommands('mfab12s2-1', plan).map((c) => c.join(' '));
-    assert.equal(cmds[0], 'qdisc del dev mfab12s2-1 root');
-    assert.equal(cmds[1], 'qdisc add dev mfab12s2-1 root handle 1: htb default 20');
-    assert.ok(cmds.includes('class add dev mfab12s2-1 parent 1: classid 1:1 htb rate 10000kbit ceil 10000kbit burst 15k'));
-    assert.ok(cmds.includes(`class add dev mfab12s2-1 parent 1:1 classid ${HIGH_CLASS} htb rate 7000kbit ceil 10000kbit burst 15k prio 0`));
-    assert.ok(cmds.includes(`class add dev mfab12s2-1 parent 1:1 classid ${LOW_CLASS} htb rate 3000kbit ceil 10000kbit burst 15k prio 1`));
-    assert.ok(cmds.includes('filter add dev mfab12s2-1 parent 1: protocol ip prio 1 u32 match ip tos 0xb8 0xfc flowid 1:10'));
-    assert.ok(cmds.includes('filter add dev mfab12s2-1 parent 1: protocol ip prio 2 u32 match ip tos 0x20 0xfc flowid 1:20'));
-    assert.ok(cmds.includes('qdisc add dev mfab12s2-1 parent 1:10 handle 10: pfifo limit 50'));
-    assert.ok(cmds.includes('qdisc add dev mfab12s2-1 parent 1:20 handle 20: pfifo limit 30'));
-    assert.throws(() => htbCommands('x', { ...plan, highRateMbit: 9 }), /exceed/);
-  });
-  it('FIFO baseline: the same shaping, one queue as long as both of the prioritised port', () => {
+  it('FIFO baseline: the link\'s shaping, one queue as long as both of the controller\'s queues', () => {
     const cmds = fifoCommands('p', plan).map((c) => c.join(' '));
     assert.ok(cmds.includes('qdisc add dev p parent 1:20 handle 20: pfifo limit 80'));
     assert.ok(!cmds.some((c) => c.startsWith('filter')), 'no classification in the baseline');
@@ -97,11 +87,44 @@ describe('labs: priority, pure parts', () => {
   it('the verdict compares the high class p99, and needs requests to win', () => {
     const v = (p99Ms: number, count = 100): VariantSummary => {
       const p = { count, errors: 0, errorRate: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, check: { checked: count, classMismatches: 0, traceMismatches: 0 } };
-      return { variant: 'off', classes: { high: p, low: p }, tc: [], dscpRules: 0 };
+      return { variant: 'off', layers: { sidecar: false, network: false, host: false, compute: false }, batchMbps: 0, classes: { high: p, low: p }, tc: [], dscpRules: 0 };
     };
     assert.equal(verdictOf(v(900), v(40)).prioritisationWins, true);
     assert.equal(verdictOf(v(40), v(900)).prioritisationWins, false);
     assert.equal(verdictOf(v(900), v(0, 0)).prioritisationWins, false);
+  });
+  it('variants: the short run is FIFO vs the network layer; the ablation turns each layer off in turn', () => {
+    assert.deepEqual(variantPlan(false), [
+      { name: 'off', layers: { sidecar: false, network: false, host: false, compute: false } },
+      { name: 'on', layers: { sidecar: false, network: true, host: false, compute: false } },
+    ]);
+    const a = variantPlan(true);
+    assert.deepEqual(a.map((p) => p.name), ['off', 'on', 'no-sidecar', 'no-network', 'no-host', 'no-compute']);
+    assert.deepEqual(a[1]?.layers, { sidecar: true, network: true, host: true, compute: true });
+    for (const p of a.slice(2)) assert.equal(Object.values(p.layers).filter((x) => !x).length, 1, `${p.name} turns off one layer`);
+    assert.equal(a.find((p) => p.name === 'no-compute')?.layers.compute, false);
+  });
+  it('host kernel: an HTB at the host link rate on B\'s interface, the high port in the prio 0 class', () => {
+    assert.deepEqual(hostPrioCommands('eth0', 20e6, [8081]).map((c) => c.join(' ')), [
+      'qdisc del dev eth0 root',
+      'qdisc add dev eth0 root handle 5: htb default 20',
+      'class add dev eth0 parent 5: classid 5:1 htb rate 20000kbit ceil 20000kbit burst 15k',
+      'class add dev eth0 parent 5:1 classid 5:10 htb rate 14000kbit ceil 20000kbit burst 15k prio 0',
+      'class add dev eth0 parent 5:1 classid 5:20 htb rate 6000kbit ceil 20000kbit burst 15k prio 1',
+      'filter add dev eth0 parent 5: protocol ip prio 1 u32 match ip sport 8081 0xffff flowid 5:10',
+    ]);
+    assert.deepEqual(hostPlainCommands('eth0', 20e6).map((c) => c.join(' ')), ['qdisc del dev eth0 root', 'qdisc add dev eth0 root handle 5: htb default 1', 'class add dev eth0 parent 5: classid 5:1 htb rate 20000kbit burst 15k']);
+  });
+  it('batch throughput counts answered bytes only; the ablation table has a row per variant', () => {
+    const r = (bytes: number, status: number): RequestRecord => ({ due: 0, latencyMs: 1, status, tag: 'low', bytes });
+    assert.equal(batchMbps([r(1_000_000, 200), r(1_000_000, 200), r(5_000_000, 0)], 4), 4);
+    assert.equal(batchMbps([], 0), 0);
+    const p = { count: 10, errors: 1, errorRate: 0.1, p50Ms: 12, p99Ms: 340, p999Ms: 400, maxMs: 400, check: { checked: 9, classMismatches: 0, traceMismatches: 0 } };
+    const rows = ablationRows([{ variant: 'no-network', layers: { sidecar: true, network: false, host: true, compute: true }, batchMbps: 3.456, classes: { high: p, low: p }, tc: [], dscpRules: 0 }]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.[0], '**no-network**');
+    assert.equal(rows[0]?.[1], '✓ – ✓ ✓');
+    assert.equal(rows[0]?.[6], '3.46 Mbit/s');
   });
 });
 
@@ -131,7 +154,8 @@ describe('labs: priority (real Mininet, ~80 s)', function () {
       const svg = readFileSync(join(dir, f), 'utf8');
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       assert.match(svg, /<\/svg>\n$/);
-      assert.match(svg, /<path d="M/, `${f} draws no line`);
+      // A line: a path of at least two points (Vega writes its aria attributes before `d`).
+      assert.match(svg, /<path [^>]*\bd="M[-\d.,]+L/, `${f} draws no line`);
     }
     for (const v of ['off', 'on']) {
       for (const f of ['requests-high.jsonl', 'requests-low.jsonl', 'seconds-high.csv', 'seconds-low.csv', 'tc.txt', 'links.json', 'intents.json', 'dscp-flows.json']) assert.ok(existsSync(join(dir, v, f)), `${v}/${f} missing`);
@@ -152,7 +176,7 @@ describe('labs: priority (real Mininet, ~80 s)', function () {
     }
   });
 
-  it('DSCP evidence: marking rules in OVS, and both HTB classes carry packets only when prioritised', () => {
+  it('DSCP evidence: marking rules in OVS, and both of the controller\'s HTB classes carry packets only when prioritised', () => {
     const on = summary.variants.find((v) => v.variant === 'on');
     const off = summary.variants.find((v) => v.variant === 'off');
     assert.ok(on && off);

@@ -38,7 +38,7 @@ describe('labs: quickstart (real Mininet, ~90 s, root)', function () {
       const svg = readFileSync(join(dir, f), 'utf8');
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       assert.match(svg, /<\/svg>\n$/);
-      assert.match(svg, /<path d="M/, `${f} draws no line`);
+      assert.match(svg, /aria-roledescription="line mark" d="M/, `${f} draws no line`);
     }
     for (const v of ['off', 'on']) {
       for (const f of ['events.jsonl', 'requests.jsonl', 'seconds.csv', 'seconds.json', 'links.json', 'weights.json']) assert.ok(existsSync(join(dir, v, f)), `${v}/${f} missing`);

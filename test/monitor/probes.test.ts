@@ -13,7 +13,7 @@ import { assess, emptyAssessment, type Assessment } from '../../controller/monit
 import { defaultDelayLevelSettings, defaultLevelSettings, validateLevelSettings } from '../../controller/monitor/levels.ts';
 import type { PortRate } from '../../controller/monitor/rates.ts';
 import { isLldpPacketIn } from '../../controller/admission.ts';
-import { encode } from '../../controller/openflow/index.ts';
+import { encode } from 'openflow-ts';
 import { validateHint } from '../../bus/parse.ts';
 
 const A = '00000000000000aa';

@@ -1,7 +1,7 @@
 // The `meshflow decode` command's pure parts: splitting a byte stream, JSON lines, hex input.
 import assert from 'node:assert/strict';
 import { decodeStream, parseHex, toJsonLine } from '../../cli/decode.ts';
-import { encode } from '../../controller/openflow/index.ts';
+import { encode } from 'openflow-ts';
 
 describe('cli: meshflow decode', () => {
   const a = encode({ type: 'echo_request', xid: 1, data: Buffer.from('hi') });

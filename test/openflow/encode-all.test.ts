@@ -1,7 +1,7 @@
 // encodeAll: a batch in one buffer is exactly the messages encoded one by one with consecutive xids.
 import assert from 'node:assert/strict';
-import { decode, encode, encodeAll, flowMod, FrameReader, OpenFlowError } from '../../controller/openflow/index.ts';
-import type { OfMessage, Unnumbered } from '../../controller/openflow/index.ts';
+import { decode, encode, encodeAll, flowMod, FrameReader, OpenFlowError } from 'openflow-ts';
+import type { OfMessage, Unnumbered } from 'openflow-ts';
 
 const batch: Unnumbered[] = [
   flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }], instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: 2, maxLen: 0 }] }] }),

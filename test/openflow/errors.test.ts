@@ -20,8 +20,8 @@ import {
   OFPET_BAD_REQUEST,
   OpenFlowError,
   type OfMessage,
-} from '../../controller/openflow/index.ts';
-import { asOpenFlowError } from '../../controller/openflow/errors.ts';
+} from 'openflow-ts';
+import { asOpenFlowError } from 'openflow-ts/wire';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -28,7 +28,7 @@ import {
   OFPPS_LIVE,
   OFPR_ACTION,
   type OfMessage,
-} from '../../controller/openflow/index.ts';
+} from 'openflow-ts';
 
 const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'openflow');
 

@@ -2,7 +2,7 @@
 // (ws receiver tests split input on purpose the same way).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decode, encode, FrameReader, OpenFlowError, type OfMessage } from '../../controller/openflow/index.ts';
+import { decode, encode, FrameReader, OpenFlowError, type OfMessage } from 'openflow-ts';
 
 const echo = (xid: number, n: number): OfMessage => ({ type: 'echo_request', xid, data: Buffer.alloc(n, xid & 0xff) });
 const isBadLength = (e: unknown): boolean => e instanceof OpenFlowError && e.code === 'OF_ERR_BAD_LENGTH';

@@ -13,9 +13,9 @@ import type {
   OxmField,
   Port,
   PortStats,
-} from '../../controller/openflow/index.ts';
-import { decode, encode, OpenFlowError, OF_ERROR_CODES, OXM_BASIC_FIELDS } from '../../controller/openflow/index.ts';
-import { formatIpv6, formatMac } from '../../controller/openflow/wire.ts';
+} from 'openflow-ts';
+import { decode, encode, OpenFlowError, OF_ERROR_CODES, OXM_BASIC_FIELDS } from 'openflow-ts';
+import { formatIpv6, formatMac } from 'openflow-ts/wire';
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });

@@ -27,7 +27,7 @@ import type {
   QueueProperty,
   TableFeatureProp,
   TableFeatures,
-} from '../../controller/openflow/index.ts';
+} from 'openflow-ts';
 import {
   MULTIPART_CODES,
   OFPXMC_EXPERIMENTER,
@@ -37,13 +37,13 @@ import {
   OXM_BASIC_FIELDS,
   oxmCodeOf,
   type OxmBasicName,
-} from '../../controller/openflow/index.ts';
-import { actionSize } from '../../controller/openflow/actions.ts';
-import { instructionSize } from '../../controller/openflow/instructions.ts';
-import { bucketSize } from '../../controller/openflow/group.ts';
-import { bandSize } from '../../controller/openflow/meter.ts';
-import { matchLength, oxmSize, writeOxm } from '../../controller/openflow/oxm.ts';
-import { allocZeroed, pad8, Writer } from '../../controller/openflow/wire.ts';
+} from 'openflow-ts';
+import { actionSize } from 'openflow-ts/wire';
+import { instructionSize } from 'openflow-ts/wire';
+import { bucketSize } from 'openflow-ts/wire';
+import { bandSize } from 'openflow-ts/wire';
+import { matchLength, oxmSize, writeOxm } from 'openflow-ts/wire';
+import { allocZeroed, pad8, Writer } from 'openflow-ts/wire';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode, encode } from '../../controller/openflow/index.ts';
+import { decode, encode } from 'openflow-ts';
 import { messageFromRyu, parseRyuJson } from './ryu-json.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,7 +1,7 @@
 // Address text helpers: MAC, IPv4, and RFC 5952 canonical IPv6 both ways.
 import assert from 'node:assert/strict';
-import { formatIpv6, writeIpv4, writeIpv6, writeMac, formatMac } from '../../controller/openflow/wire.ts';
-import { OpenFlowError } from '../../controller/openflow/index.ts';
+import { formatIpv6, writeIpv4, writeIpv6, writeMac, formatMac } from 'openflow-ts/wire';
+import { OpenFlowError } from 'openflow-ts';
 
 const v6 = (s: string): string => {
   const b = Buffer.alloc(16);

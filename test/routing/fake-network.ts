@@ -2,8 +2,8 @@
 // one flow table per switch that applies flow-mods, and a tracer that walks a packet through the
 // tables and the cables until it reaches a host, the controller, a drop, or a loop.
 import type { Outgoing } from '../../controller/session.ts';
-import type { Match, OxmField } from '../../controller/openflow/index.ts';
-import { OFPFC_ADD, OFPFC_DELETE } from '../../controller/openflow/index.ts';
+import type { Match, OxmField } from 'openflow-ts';
+import { OFPFC_ADD, OFPFC_DELETE } from 'openflow-ts';
 import type { SwitchProgram } from '../../controller/routing/forwarding.ts';
 import type { Endpoint, Link } from '../../controller/topology/types.ts';
 

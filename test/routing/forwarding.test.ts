@@ -18,7 +18,7 @@ import {
   parseFrame,
   type Frame,
 } from '../../controller/packet/index.ts';
-import { OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER } from '../../controller/openflow/index.ts';
+import { OFPFF_SEND_FLOW_REM, OFPP_CONTROLLER } from 'openflow-ts';
 import { dropPort, observeLink, type LinkTable } from '../../controller/topology/links.ts';
 import { learnHost } from '../../controller/topology/hosts.ts';
 import { TopologyState } from '../../controller/topology/state.ts';

@@ -14,7 +14,7 @@ import { capacityFromBody } from '../../controller/api/links.ts';
 import { assess, emptyAssessment } from '../../controller/monitor/assess.ts';
 import { defaultLevelSettings } from '../../controller/monitor/levels.ts';
 import type { PortRate } from '../../controller/monitor/rates.ts';
-import { OFPPR_MODIFY, type PortStatus } from '../../controller/openflow/index.ts';
+import { OFPPR_MODIFY, type PortStatus } from 'openflow-ts';
 import { Network } from '../../controller/routing/network.ts';
 import type { SwitchSession } from '../../controller/session.ts';
 import { CapacityResolver, parsePortCapacity, parseRate, resolveCapacity } from '../../controller/topology/capacity.ts';

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { Controller } from '../../controller/controller.ts';
 import type { Outgoing, SwitchSession } from '../../controller/session.ts';
-import { OFP_NO_BUFFER, OFPP_MAX, OFPPR_DELETE, OFPPS_LINK_DOWN, type PacketIn, type Port } from '../../controller/openflow/index.ts';
+import { OFP_NO_BUFFER, OFPP_MAX, OFPPR_DELETE, OFPPS_LINK_DOWN, type PacketIn, type Port } from 'openflow-ts';
 import { arpRequest, buildArp, buildEthernet, ETH_TYPE_ARP } from '../../controller/packet/index.ts';
 import { endpointKey, type Endpoint } from '../../controller/topology/types.ts';
 

@@ -83,6 +83,9 @@ async function loadRest() {
 async function poll() {
   const hosts = await getJson('/api/v1/hosts');
   if (hosts) state.setHosts(hosts);
+  // Roles (a group of controllers) change without an event of their own: read them with the rest.
+  const switches = await getJson('/api/v1/switches');
+  if (switches && switches.some((s) => s.role)) state.setSwitches(switches);
   if (!linksFromStream) {
     const links = await getJson('/api/v1/links');
     if (links) state.setLinks(links);

@@ -11,7 +11,10 @@ const hostNodeId = (mac) => `host:${mac}`;
 export function switchLabel(sw) {
   const local = (sw.ports ?? []).find((p) => p.number === 'local');
   const short = sw.dpid.replace(/^0+(?=.)/, '');
-  return local?.name ? `${local.name}\n${short}` : short;
+  // In a group of controllers, this controller's OpenFlow role for the switch (and its master's name when not us).
+  const r = sw.role;
+  const role = r ? `\n${r.role}${r.role !== 'master' && r.master ? ` (master ${r.master})` : ''} · epoch ${r.epoch}` : '';
+  return (local?.name ? `${local.name}\n${short}` : short) + role;
 }
 
 function percent(u) {

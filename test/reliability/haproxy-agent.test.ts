@@ -1,0 +1,145 @@
+// HAProxy fail-static against a real HAProxy: its servers take their weight from the meshflow
+// agent (agent-check), which answers the bridge's weights while they are fresh and the configured
+// weight once their ttl has passed. The bridge stops → after the ttl HAProxy's servers are even.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { connectBus, costColumns, HintPublisher } from '../../bridge/hints.ts';
+import { Bridge } from '../../bridge/bridge.ts';
+import { agentAnswer, HaproxyAgent, STATIC_ANSWER } from '../../bridge/adapters/haproxy-agent.ts';
+import { readServers } from '../../bridge/adapters/haproxy.ts';
+import { runtimeCommand } from '../../bridge/adapters/haproxy-socket.ts';
+import { parseRegistry } from '../../bridge/registry.ts';
+import { RegistryStore } from '../../bridge/registry-store.ts';
+import { startMosquitto, type Service } from '../support/services.ts';
+import { waitFor } from '../support/wait.ts';
+import { startReplica, type TestReplica } from '../bridge/support/replicas.ts';
+import { onePath } from '../bridge/support/episode.ts';
+
+const P2 = '0000000000000002';
+const P3 = '0000000000000003';
+const P4 = '0000000000000004';
+const TTL_MS = 1500;
+
+/** HAProxy whose servers have an agent-check on the meshflow agent (agent-send names the server). */
+async function startAgentHaproxy(servers: readonly { name: string; port: number }[], agentPort: number): Promise<{ socket: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshflow-haproxy-agent-'));
+  const socket = join(dir, 'admin.sock');
+  const cfg = join(dir, 'haproxy.cfg');
+  await writeFile(
+    cfg,
+    [
+      'global',
+      `  stats socket ${socket} level admin`,
+      'defaults',
+      '  mode http',
+      '  timeout connect 1s',
+      '  timeout client 5s',
+      '  timeout server 5s',
+      'backend inventory',
+      '  balance roundrobin',
+      ...servers.map(
+        (s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100 agent-check agent-addr 127.0.0.1 agent-port ${agentPort} agent-inter 200ms agent-send "${s.name}\\n"`,
+      ),
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('haproxy stats socket', async () => {
+      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr}`);
+      return (await runtimeCommand(socket, 'show info')).includes('Pid:');
+    }, { timeoutMs: 10_000 });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { socket, stop };
+}
+
+const weightsOf = async (socket: string): Promise<string> => (await readServers(socket, 'inventory')).map((s) => `${s.name}=${s.weight}`).join(' ');
+
+describe('reliability: HAProxy fail-static through the meshflow agent', function () {
+  this.timeout(60_000);
+  let replicas: TestReplica[] = [];
+  let haproxy: { socket: string; stop(): Promise<void> } | undefined;
+  let mosquitto: Service | undefined;
+  let agent: HaproxyAgent | undefined;
+  let agentBus: MqttClient | undefined;
+  let bridge: Bridge | undefined;
+
+  before(async () => {
+    replicas = [await startReplica('inventory-a'), await startReplica('inventory-b')];
+    mosquitto = await startMosquitto();
+    agent = new HaproxyAgent({ sidecarId: 'web-2' });
+    const agentPort = await agent.listen();
+    agentBus = await connectBus(mosquitto.url);
+    await agent.follow(agentBus);
+    haproxy = await startAgentHaproxy(replicas.map((r) => ({ name: r.id, port: r.port })), agentPort);
+  });
+
+  after(async () => {
+    await bridge?.stop();
+    await haproxy?.stop();
+    await agent?.close();
+    await agentBus?.endAsync();
+    await mosquitto?.stop();
+    await Promise.all(replicas.map((r) => r.close()));
+  });
+
+  it('answers the weight in force as a share of the configured weight, and 100% without fresh weights', () => {
+    const w = { byReplica: new Map([['a', 833], ['b', 167], ['c', 0], ['d', 1]]), expiresAt: 1000 };
+    assert.equal(agentAnswer(w, 'a\n', 999), '83%\n');
+    assert.equal(agentAnswer(w, 'inventory/b', 999), '17%\n');
+    assert.equal(agentAnswer(w, 'c', 999), '0%\n');
+    assert.equal(agentAnswer(w, 'd', 999), '1%\n');
+    assert.equal(agentAnswer(w, 'unknown', 999), STATIC_ANSWER);
+    assert.equal(agentAnswer(w, 'a', 1001), STATIC_ANSWER);
+    assert.equal(agentAnswer(undefined, 'a', 0), STATIC_ANSWER);
+  });
+
+  it('weights applied through the agent; the bridge stops; after the ttl HAProxy is even again', async () => {
+    const hp = haproxy!;
+    const store = new RegistryStore(
+      parseRegistry({
+        services: [{ name: 'inventory', port: 9090 }],
+        replicas: [
+          { id: 'inventory-a', service: 'inventory', host: 'h2', port: 9090 },
+          { id: 'inventory-b', service: 'inventory', host: 'h4', port: 9090 },
+        ],
+        sidecars: [{ id: 'web-2', host: 'h3', calls: ['inventory'], kind: 'haproxy', haproxy: { socket: hp.socket, backend: 'inventory' } }],
+        attachments: { h2: P2, h3: P3, h4: P4 },
+      }),
+    );
+    bridge = new Bridge({ mqttUrl: mosquitto!.url, registry: store, tickMs: 100, weightsTtlMs: TTL_MS });
+    await bridge.start();
+
+    const client = await connectBus(mosquitto!.url);
+    const controller = new HintPublisher(client, { source: 'test-controller' });
+    await controller.publish({ kind: 'cost_row', srcPid: P3, costs: costColumns([onePath(P2, 0.1), onePath(P4, 0.9)]) });
+    // 833/167 of 1000 → 83% and 17% of the configured 100, set by HAProxy from the agent's answers.
+    await waitFor('congestion weights in haproxy, from the agent', async () => (await weightsOf(hp.socket)) === 'inventory-a=83 inventory-b=17');
+    await client.endAsync();
+
+    // The bridge goes: nothing refreshes the weights (its retained hint stays on the broker, stale).
+    await bridge.stop();
+    bridge = undefined;
+    const stoppedAt = Date.now();
+    await waitFor('even weights in haproxy after the ttl', async () => (await weightsOf(hp.socket)) === 'inventory-a=100 inventory-b=100', { timeoutMs: 20_000 });
+    console.log(`      even again ${Date.now() - stoppedAt} ms after the bridge stopped (ttl ${TTL_MS} ms, agent-inter 200 ms)`);
+    assert.ok(agent!.counts.staticAnswers > 0);
+  });
+});
