@@ -28,6 +28,36 @@ export async function startSidecar(env: LabEnv, dir: string, config: SidecarConf
   return proc;
 }
 
+export interface LoadSettings {
+  /** Where the generator sends: the client's sidecar, with the path and query to ask for. */
+  readonly url: string;
+  readonly service: string;
+  readonly rate: number;
+  readonly durationSec: number;
+  readonly tag: string;
+  /** Request records, one JSON line each. */
+  readonly out: string;
+  readonly startMs: number;
+  readonly timeoutMs: number;
+  /** Send a traceparent with every request. */
+  readonly trace?: boolean;
+}
+
+/** Starts the open-loop load generator on a host: it begins sending at `startMs`. */
+export function startLoadgen(env: LabEnv, host: string, name: string, l: LoadSettings): Promise<HostProcess> {
+  return env.node(host, name, 'labs/loadgen/main.ts', [
+    '--url', l.url,
+    '--service', l.service,
+    '--rate', String(l.rate),
+    '--duration', String(l.durationSec),
+    '--tag', l.tag,
+    '--out', l.out,
+    '--start-at', String(l.startMs),
+    '--timeout-ms', String(l.timeoutMs),
+    ...(l.trace ? ['--trace'] : []),
+  ]);
+}
+
 /** Waits until a sidecar holds fresh weights from the bridge. */
 export async function waitFreshWeights(env: LabEnv, host: string, port = ADMIN_PORT, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

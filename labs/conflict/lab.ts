@@ -18,7 +18,7 @@ import type { HostProcess, LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
 import { fabricLinkNames } from '../quickstart/lab.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { ADMIN_PORT, drive, SIDECAR_PORT, startLoadgen, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
 import { pathChanges, weightChanges } from './changes.ts';
 import { CONFLICT, PHASES, VARIANTS, type BulkResult, type ConflictData, type LeverChange, type PhaseName, type VariantData, type VariantName } from './params.ts';
 import { parseIperf } from './iperf.ts';
@@ -130,16 +130,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: VariantName, 
   const at = (f: number): number => startMs + Math.round(D * f * 1000);
   const phases: Record<PhaseName, number> = { before: startMs, spine: at(CONFLICT.phases.spine), gap: at(CONFLICT.phases.gap), access: at(CONFLICT.phases.access), after: at(CONFLICT.phases.after) };
   const out = join(dir, 'requests.jsonl');
-  const gen = await env.node('h1', `loadgen-${variant}`, 'labs/loadgen/main.ts', [
-    '--url', `http://127.0.0.1:${SIDECAR_PORT}/`,
-    '--service', CONFLICT.service,
-    '--rate', String(CONFLICT.rate),
-    '--duration', String(D),
-    '--tag', 'all',
-    '--out', out,
-    '--start-at', String(startMs),
-    '--timeout-ms', '10000',
-  ]);
+  const gen = await startLoadgen(env, 'h1', `loadgen-${variant}`, { url: `http://127.0.0.1:${SIDECAR_PORT}/`, service: CONFLICT.service, rate: CONFLICT.rate, durationSec: D, tag: 'all', out, startMs, timeoutMs: 10_000 });
   const running: HostProcess[] = [];
   const bulkFiles: { phase: 'spine' | 'access'; udp: string; tcp: string }[] = [];
   const bulk = (phase: 'spine' | 'access', from: number, to: number) => {

@@ -12,7 +12,7 @@ import { pollWeights, startHintRecorder } from '../collect.ts';
 import type { LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startLoadgen, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
 import { join } from 'node:path';
 import { diffFlows, dumpFlows, type DumpedFlow } from './flows.ts';
 import { startPings, stopPings } from './pings.ts';
@@ -132,16 +132,7 @@ async function measure(env: LabEnv, o: MeasureOptions): Promise<FailoverData> {
   const pingsStarted = Date.now();
   const weights = pollWeights(`http://${env.mgmt.addressOf('h1')}:${ADMIN_PORT}`, 250);
   const out = join(dir, 'requests.jsonl');
-  const gen = await env.node('h1', 'loadgen', 'labs/loadgen/main.ts', [
-    '--url', `http://127.0.0.1:${SIDECAR_PORT}/`,
-    '--service', FAILOVER.service,
-    '--rate', String(FAILOVER.rate),
-    '--duration', String(D),
-    '--tag', 'all',
-    '--out', out,
-    '--start-at', String(startMs),
-    '--timeout-ms', '10000',
-  ]);
+  const gen = await startLoadgen(env, 'h1', 'loadgen', { url: `http://127.0.0.1:${SIDECAR_PORT}/`, service: FAILOVER.service, rate: FAILOVER.rate, durationSec: D, tag: 'all', out, startMs, timeoutMs: 10_000 });
   const marks: { ts: number; label: string }[] = [];
   let stopIperf: (() => Promise<void>) | undefined;
   let killTs = 0;

@@ -21,7 +21,7 @@ import type { HostProcess, LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
 import { fabricLinkNames } from '../quickstart/lab.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startSidecar, variantDir } from '../variant.ts';
+import { ADMIN_PORT, drive, SIDECAR_PORT, startLoadgen, startSidecar, variantDir } from '../variant.ts';
 import { classDelta, dscpRules, type DscpRule } from './htb.ts';
 import { applyFifo, awaitQueues, deleteIntent, dumpFlows, postIntent, readTc, type IntentSeen, type PriorityIntentRequest } from './netops.ts';
 import { writePriorityReport } from './report.ts';
@@ -137,17 +137,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, abl
   for (const c of ['high', 'low'] as const) {
     const k = classes[c];
     gens.push(
-      await env.node(client, `loadgen-${c}-${variant}`, 'labs/loadgen/main.ts', [
-        '--url', `http://127.0.0.1:${SIDECAR_PORT}${k.pathPrefix}?size=${k.sizeBytes}`,
-        '--service', serviceA.name,
-        '--rate', String(k.rate),
-        '--duration', String(D),
-        '--tag', c,
-        '--out', outs[c],
-        '--start-at', String(startMs),
-        '--timeout-ms', String(PRIORITY.timeoutMs),
-        '--trace',
-      ]),
+      await startLoadgen(env, client, `loadgen-${c}-${variant}`, { url: `http://127.0.0.1:${SIDECAR_PORT}${k.pathPrefix}?size=${k.sizeBytes}`, service: serviceA.name, rate: k.rate, durationSec: D, tag: c, out: outs[c], startMs, timeoutMs: PRIORITY.timeoutMs, trace: true }),
     );
   }
   await drive(env, o.progress, {

@@ -13,7 +13,7 @@ import { pollWeights, readRecords, sampleLinks, startHintRecorder } from '../col
 import type { LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startLoadgen, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
 import { writeQuickstartReport } from './report.ts';
 import { QUICKSTART, type QuickstartData, type VariantData } from './params.ts';
 
@@ -79,16 +79,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on',
   const from = startMs + Math.round(D * QUICKSTART.congestion[0]) * 1000;
   const to = startMs + Math.round(D * QUICKSTART.congestion[1]) * 1000;
   const out = join(dir, 'requests.jsonl');
-  const gen = await env.node('h1', `loadgen-${variant}`, 'labs/loadgen/main.ts', [
-    '--url', `http://127.0.0.1:${SIDECAR_PORT}/`,
-    '--service', QUICKSTART.service,
-    '--rate', String(QUICKSTART.rate),
-    '--duration', String(D),
-    '--tag', 'all',
-    '--out', out,
-    '--start-at', String(startMs),
-    '--timeout-ms', '10000',
-  ]);
+  const gen = await startLoadgen(env, 'h1', `loadgen-${variant}`, { url: `http://127.0.0.1:${SIDECAR_PORT}/`, service: QUICKSTART.service, rate: QUICKSTART.rate, durationSec: D, tag: 'all', out, startMs, timeoutMs: 10_000 });
   const marks: { ts: number; label: string }[] = [];
   let stopIperf: (() => Promise<void>) | undefined;
   await drive(env, o.progress, {

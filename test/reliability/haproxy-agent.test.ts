@@ -2,73 +2,23 @@
 // agent (agent-check), which answers the bridge's weights while they are fresh and the configured
 // weight once their ttl has passed. The bridge stops → after the ttl HAProxy's servers are even.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { connectBus, costColumns, HintPublisher } from '../../bridge/hints.ts';
 import { Bridge } from '../../bridge/bridge.ts';
 import { agentAnswer, HaproxyAgent, STATIC_ANSWER } from '../../bridge/adapters/haproxy-agent.ts';
 import { readServers } from '../../bridge/adapters/haproxy.ts';
-import { runtimeCommand } from '../../bridge/adapters/haproxy-socket.ts';
 import { parseRegistry } from '../../bridge/registry.ts';
 import { RegistryStore } from '../../bridge/registry-store.ts';
-import { startMosquitto, type Service } from '../support/services.ts';
+import { freePort, startMosquitto, type Service } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 import { startReplica, type TestReplica } from '../bridge/support/replicas.ts';
+import { startHaproxy } from '../bridge/support/haproxy.ts';
 import { onePath } from '../bridge/support/episode.ts';
 
 const P2 = '0000000000000002';
 const P3 = '0000000000000003';
 const P4 = '0000000000000004';
 const TTL_MS = 1500;
-
-/** HAProxy whose servers have an agent-check on the meshflow agent (agent-send names the server). */
-async function startAgentHaproxy(servers: readonly { name: string; port: number }[], agentPort: number): Promise<{ socket: string; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'meshflow-haproxy-agent-'));
-  const socket = join(dir, 'admin.sock');
-  const cfg = join(dir, 'haproxy.cfg');
-  await writeFile(
-    cfg,
-    [
-      'global',
-      `  stats socket ${socket} level admin`,
-      'defaults',
-      '  mode http',
-      '  timeout connect 1s',
-      '  timeout client 5s',
-      '  timeout server 5s',
-      'backend inventory',
-      '  balance roundrobin',
-      ...servers.map(
-        (s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100 agent-check agent-addr 127.0.0.1 agent-port ${agentPort} agent-inter 200ms agent-send "${s.name}\\n"`,
-      ),
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor('haproxy stats socket', async () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr}`);
-      return (await runtimeCommand(socket, 'show info')).includes('Pid:');
-    }, { timeoutMs: 10_000 });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { socket, stop };
-}
 
 const weightsOf = async (socket: string): Promise<string> => (await readServers(socket, 'inventory')).map((s) => `${s.name}=${s.weight}`).join(' ');
 
@@ -88,7 +38,7 @@ describe('reliability: HAProxy fail-static through the meshflow agent', function
     const agentPort = await agent.listen();
     agentBus = await connectBus(mosquitto.url);
     await agent.follow(agentBus);
-    haproxy = await startAgentHaproxy(replicas.map((r) => ({ name: r.id, port: r.port })), agentPort);
+    haproxy = await startHaproxy({ backend: 'inventory', servers: replicas.map((r) => ({ name: r.id, port: r.port })), frontendPort: await freePort(), agentPort });
   });
 
   after(async () => {

@@ -17,6 +17,8 @@ export async function startHaproxy(opts: {
   backend: string;
   servers: readonly { name: string; port: number }[];
   frontendPort: number;
+  /** Each server gets an agent-check on this port (the meshflow HAProxy agent), the server's name as agent-send. */
+  agentPort?: number;
 }): Promise<TestHaproxy> {
   const dir = await mkdtemp(join(tmpdir(), 'meshflow-haproxy-'));
   const socket = join(dir, 'admin.sock');
@@ -36,7 +38,11 @@ export async function startHaproxy(opts: {
       `  default_backend ${opts.backend}`,
       `backend ${opts.backend}`,
       '  balance roundrobin',
-      ...opts.servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100`),
+      ...opts.servers.map(
+        (s) =>
+          `  server ${s.name} 127.0.0.1:${s.port} weight 100` +
+          (opts.agentPort !== undefined ? ` agent-check agent-addr 127.0.0.1 agent-port ${opts.agentPort} agent-inter 200ms agent-send "${s.name}\\n"` : ''),
+      ),
       '',
     ].join('\n'),
   );
