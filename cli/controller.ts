@@ -133,7 +133,7 @@ export function addControllerOptions(cmd: Command): Command {
     .option('--packet-in-rate <n>', 'packet-ins admitted per second per switch; the excess is dropped and counted (0: no limit)', intOption, DEFAULT_ADMISSION.rate)
     .option('--packet-in-burst <n>', 'packet-ins a switch may send at once above --packet-in-rate', intOption, DEFAULT_ADMISSION.burst)
     .option('--packet-in-meter <n>', "packets per second a switch's table-miss entry lets through to the controller, by an OpenFlow meter where the switch has one (0: no meter)", intOption, DEFAULT_TABLE_MISS.meterRate)
-    .option('--cluster-redis <url>', 'share the switches with other controllers: OpenFlow roles, one master per switch by a lease in this Redis (redis://host:port); --controller-id must differ per controller', urlOption(REDIS_SCHEMES))
+    .option('--cluster-redis <url>', 'share the switches with other controllers: OpenFlow roles, one master per switch by a lease in this Redis (redis://host:port, or redis+sentinel://sentinel:26379/<master>); --controller-id must differ per controller', urlOption(REDIS_SCHEMES))
     .option('--cluster-lease <ms>', "lease of a switch's master (500..60000): a dead master's switches are taken over within about this long", msOption(500, 60_000, "lease of a switch's master"), 2000)
     .option('--production', 'refuse to start without --api-token (NODE_ENV=production does the same)', false)
     .option(KEY_DIR_FLAG, `${KEY_DIR_HELP}; the controller signs its hints with the key named by --controller-id`);

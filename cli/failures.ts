@@ -53,8 +53,8 @@ function describeFlag(o: ResolvedOption): string {
   return o.env ? `${o.flag} (or ${o.env})` : o.flag;
 }
 
-const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'mqtts:': 8883, 'redis:': 6379, 'rediss:': 6379, 'http:': 80, 'https:': 443, 'ws:': 80 };
-const WHAT: Record<string, string> = { 'mqtt:': 'the MQTT broker', 'mqtts:': 'the MQTT broker', 'redis:': 'Redis', 'rediss:': 'Redis', 'http:': 'the controller API', 'https:': 'the controller API' };
+const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'mqtts:': 8883, 'redis:': 6379, 'rediss:': 6379, 'redis+sentinel:': 26379, 'http:': 80, 'https:': 443, 'ws:': 80 };
+const WHAT: Record<string, string> = { 'mqtt:': 'the MQTT broker', 'mqtts:': 'the MQTT broker', 'redis:': 'Redis', 'rediss:': 'Redis', 'redis+sentinel:': 'Redis Sentinel', 'http:': 'the controller API', 'https:': 'the controller API' };
 
 function urlOf(value: unknown): URL | undefined {
   if (typeof value !== 'string' || !value.includes('://')) return undefined;

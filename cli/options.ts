@@ -33,7 +33,7 @@ export function msOption(min: number, max: number, what: string): (value: string
 
 /** Schemes each URL flag takes. */
 export const MQTT_SCHEMES = ['mqtt', 'mqtts', 'ws', 'wss'] as const;
-export const REDIS_SCHEMES = ['redis', 'rediss'] as const;
+export const REDIS_SCHEMES = ['redis', 'rediss', 'redis+sentinel'] as const;
 export const HTTP_SCHEMES = ['http', 'https'] as const;
 
 /** A URL whose scheme is one of `schemes` (`mqtt://host:port`), with a host. */

@@ -2,7 +2,7 @@
 // or it exits 3 with one line naming the flag (README "Exit codes"). A server that accepts the TCP
 // connection but never answers (a paused Redis, a wedged broker) fails the same way as one that
 // refuses it, instead of leaving a process that looks started and records nothing.
-import { Redis } from 'ioredis';
+import { openRedis } from '../bus/redis.ts';
 import { brokerUrls, connectBus, type BusConnectOptions } from '../bus/client.ts';
 import { splitRedisTarget } from '../bus/eventlog/index.ts';
 import { EXIT } from './failures.ts';
@@ -53,7 +53,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promi
 /** Redis answers PING (and AUTH, if the URL has a password) within `timeoutMs`. */
 export async function checkRedis(target: string, flag: string, timeoutMs = REACH_TIMEOUT_MS): Promise<void> {
   const { url } = splitRedisTarget(target);
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const redis = openRedis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
   // The socket's own error (ECONNREFUSED) says more than the "Connection is closed." that follows it.
   let socketError: unknown;
   redis.on('error', (err: unknown) => (socketError ??= err));

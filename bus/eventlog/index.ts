@@ -9,7 +9,7 @@ export { FileEventLog, readFileLog } from './file.ts';
 export { RedisEventLog, DEFAULT_STREAM_KEY } from './redis.ts';
 
 export function isRedisTarget(target: string): boolean {
-  return /^rediss?:\/\//.test(target);
+  return /^(rediss?|redis\+sentinel):\/\//.test(target);
 }
 
 /** Splits our `key` query parameter off a Redis URL (ioredis would read it as an option). */

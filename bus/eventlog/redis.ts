@@ -3,7 +3,8 @@
 // queue in order whenever Redis is connected. The queue is bounded; overflow drops the
 // oldest entry and counts it.
 import { once } from 'node:events';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { openRedis } from '../redis.ts';
 import type { Hint } from '../hints.ts';
 import { parseHint } from '../parse.ts';
 import { inRange, type EventLog, type ReadQuery } from './types.ts';
@@ -43,7 +44,7 @@ export class RedisEventLog implements EventLog {
     this.maxLen = options.maxLen ?? 100_000;
     this.maxBuffered = options.maxBuffered ?? 100_000;
     this.batchSize = options.batchSize ?? 100;
-    this.redis = new Redis(url, {
+    this.redis = openRedis(url, {
       // Fail fast when disconnected: our queue, not ioredis', holds entries, so order is ours.
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,

@@ -5,7 +5,8 @@
 //
 // Claims for every name go out in one pipeline per round, so the cost per round is one round trip
 // whatever the number of switches.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openRedis } from '../../bus/redis.ts';
 
 /**
  * What a claim found: whether the lease is ours now, the name's fencing counter (our epoch when it
@@ -77,7 +78,7 @@ export class RedisLeaseStore implements LeaseStore {
     this.prefix = opts.prefix ?? 'meshflow:cluster';
     // No offline queue: while disconnected a claim fails at once instead of waiting to be sent late,
     // when a lease it would renew may have gone to someone else.
-    this.redis = new Redis(url, {
+    this.redis = openRedis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: opts.commandTimeoutMs ?? 500,

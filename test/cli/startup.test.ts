@@ -50,7 +50,7 @@ describe('cli: validation at start (real command)', function () {
     { name: '--of-port above 65535', args: ['controller', '--of-port', '70000'], flag: /--of-port.*1\.\.65535/ },
     { name: '--api-port above 65535', args: ['controller', '--api-port', '65536'], flag: /--api-port.*1\.\.65535/ },
     { name: '--broker-port above 65535', args: ['controller', '--broker-port', '99999'], flag: /--broker-port.*1\.\.65535/ },
-    { name: '--redis-url http:// (was written as a file named "http:")', args: ['controller', ...SAFE, '--redis-url', 'http://127.0.0.1:26379'], flag: /--redis-url.*redis:\/\/, rediss:\/\/ URL, got http:\/\// },
+    { name: '--redis-url http:// (was written as a file named "http:")', args: ['controller', ...SAFE, '--redis-url', 'http://127.0.0.1:26379'], flag: /--redis-url.*redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/ URL, got http:\/\// },
     { name: '--event-log http://', args: ['controller', ...SAFE, '--event-log', 'http://127.0.0.1:26379/x'], flag: /--event-log.*file path or a redis:\/\// },
     { name: '--mqtt-url http:// (said "cannot reach the controller API")', args: ['controller', ...SAFE, '--mqtt-url', 'http://127.0.0.1:1883'], flag: /--mqtt-url.*mqtt:\/\/, mqtts:\/\/, ws:\/\/, wss:\/\/ URL, got http:\/\// },
     { name: 'bridge --mqtt-url http://', args: ['bridge', '--mqtt-url', 'http://127.0.0.1:1883'], flag: /--mqtt-url.*got http:\/\// },
