@@ -115,7 +115,8 @@ describe('qos: priority queues on Mininet (~60 s)', function () {
     process.stdout.write(`      high class under ${LOW_STREAMS} low streams: FIFO ${fifo.toFixed(2)} Mbit/s, queues ${queued.toFixed(2)} Mbit/s (asks ${HIGH_MBIT})\n`);
     const stats = await run('tc', ['-s', 'class', 'show', 'dev', bottleneck]);
     const highSent = Number(/class htb 1:10 [^\n]*\n\s*Sent \d+ bytes (\d+) pkt/.exec(stats.stdout)?.[1] ?? 0);
-    assert.ok(highSent > 1000, `the high class sent ${highSent} packets:\n${stats.stdout}`);
+    // Proof that the DSCP filter classifies: full-size data packets went through the high class.
+    assert.ok(highSent > 100, `the high class sent ${highSent} packets:\n${stats.stdout}`);
     // With queues the high class has 7 Mbit/s guaranteed and first claim on the rest; in one FIFO it
     // shares the queue with the low streams and loses packets with them.
     assert.ok(queued >= 0.65 * HIGH_MBIT, `with queues the high class got ${queued.toFixed(2)} Mbit/s of ${HIGH_MBIT}`);

@@ -1,6 +1,9 @@
 // The page's end of /api/v1/stream: one WebSocket, reconnected with backoff whenever it drops (the
 // server drops slow readers on purpose, and restarts happen); every connection starts with a hello.
 
+/** A connect that has not opened by then is given up and tried again (a proxy or server that hangs). */
+const CONNECT_TIMEOUT_MS = 4000;
+
 export function connectStream({ onMessage, onStatus, path = '/api/v1/stream' }) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
   let delayMs = 500;
@@ -10,12 +13,15 @@ export function connectStream({ onMessage, onStatus, path = '/api/v1/stream' }) 
 
   function open() {
     onStatus('connecting');
-    socket = new WebSocket(url);
-    socket.addEventListener('open', () => {
+    const current = new WebSocket(url);
+    socket = current;
+    const hung = setTimeout(() => current.close(), CONNECT_TIMEOUT_MS);
+    current.addEventListener('open', () => {
+      clearTimeout(hung);
       delayMs = 500;
       onStatus('live');
     });
-    socket.addEventListener('message', (ev) => {
+    current.addEventListener('message', (ev) => {
       let msg;
       try {
         msg = JSON.parse(ev.data);
@@ -24,7 +30,8 @@ export function connectStream({ onMessage, onStatus, path = '/api/v1/stream' }) 
       }
       if (msg && typeof msg.kind === 'string') onMessage(msg);
     });
-    socket.addEventListener('close', () => {
+    current.addEventListener('close', () => {
+      clearTimeout(hung);
       if (stopped) return;
       onStatus('reconnecting');
       timer = setTimeout(open, delayMs);
