@@ -58,6 +58,41 @@ export function startLoadgen(env: LabEnv, host: string, name: string, l: LoadSet
   ]);
 }
 
+/** Where the labs' replicas serve. */
+export const SERVICE_PORT = 8080;
+
+/**
+ * The client's sidecar on h1 in front of one service's replicas, its path warmed (ARP, flows,
+ * keep-alive connections) before anything is measured. With `weights` it takes the bridge's weights
+ * and is ready once it holds fresh ones; without, it has no broker at all and keeps even weights
+ * (a plain mesh).
+ */
+export async function startClientSidecar(
+  env: LabEnv,
+  dir: string,
+  name: string,
+  o: { readonly service: string; readonly replicas: readonly { readonly id: string; readonly host: string }[]; readonly weights: boolean },
+): Promise<HostProcess> {
+  const sidecar = await startSidecar(
+    env,
+    dir,
+    {
+      id: 'client',
+      host: 'h1',
+      listen: { host: '127.0.0.1', port: SIDECAR_PORT },
+      // The admin port faces the management network, where the runner scrapes it.
+      admin: { host: env.mgmt.addressOf('h1'), port: ADMIN_PORT },
+      ...(o.weights ? { mqttUrl: env.broker.urlFor('client', 'sidecar') } : {}),
+      services: { [o.service]: { replicas: o.replicas.map((r) => ({ id: r.id, host: env.ipOf(r.host), port: SERVICE_PORT })) } },
+      connectTimeoutMs: 2000,
+    },
+    name,
+  );
+  if (o.weights) await waitFreshWeights(env, 'h1');
+  await env.net.cmd('h1', `for i in $(seq 8); do curl -s -o /dev/null -H 'Host: ${o.service}' 'http://127.0.0.1:${SIDECAR_PORT}/?size=1000'; done`, { timeoutMs: 30_000 });
+  return sidecar;
+}
+
 /** Waits until a sidecar holds fresh weights from the bridge. */
 export async function waitFreshWeights(env: LabEnv, host: string, port = ADMIN_PORT, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -18,14 +18,13 @@ import type { HostProcess, LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
 import { fabricLinkNames } from '../quickstart/lab.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startLoadgen, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { ADMIN_PORT, drive, SERVICE_PORT, SIDECAR_PORT, startClientSidecar, startLoadgen, variantDir } from '../variant.ts';
 import { pathChanges, weightChanges } from './changes.ts';
 import { CONFLICT, PHASES, VARIANTS, type BulkResult, type ConflictData, type LeverChange, type PhaseName, type VariantData, type VariantName } from './params.ts';
 import { parseIperf } from './iperf.ts';
 import { writeConflictReport } from './report.ts';
 
 const TOPOLOGY = fileURLToPath(new URL('../../topologies/leaf-spine-conflict.json', import.meta.url));
-const SERVICE_PORT = 8080;
 const UDP_PORT = 5201;
 const TCP_PORT = 5202;
 
@@ -105,23 +104,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: VariantName, 
   const stopBridge = env.teardown.push(`bridge ${variant}`, () => bridge.stop());
   const intents = watchIntents(bridge, env.ctl.apiUrl);
   const withWeights = variant !== 'paths';
-  const sidecar = await startSidecar(
-    env,
-    dir,
-    {
-      id: 'client',
-      host: 'h1',
-      listen: { host: '127.0.0.1', port: SIDECAR_PORT },
-      admin: { host: env.mgmt.addressOf('h1'), port: ADMIN_PORT },
-      // Paths only: no broker, so the sidecar keeps its even weights.
-      ...(withWeights ? { mqttUrl: env.broker.urlFor('client', 'sidecar') } : {}),
-      services: { [CONFLICT.service]: { replicas: CONFLICT.replicas.map((r) => ({ id: r.id, host: env.ipOf(r.host), port: SERVICE_PORT })) } },
-      connectTimeoutMs: 2000,
-    },
-    `sidecar-${variant}`,
-  );
-  if (withWeights) await waitFreshWeights(env, 'h1');
-  await env.net.cmd('h1', `for i in $(seq 8); do curl -s -o /dev/null -H 'Host: ${CONFLICT.service}' 'http://127.0.0.1:${SIDECAR_PORT}/?size=1000'; done`, { timeoutMs: 30_000 });
+  const sidecar = await startClientSidecar(env, dir, `sidecar-${variant}`, { service: CONFLICT.service, replicas: CONFLICT.replicas, weights: withWeights });
   const weights = pollWeights(`http://${env.mgmt.addressOf('h1')}:${ADMIN_PORT}`);
 
   const D = o.durationSec;

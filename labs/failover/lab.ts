@@ -12,7 +12,7 @@ import { pollWeights, startHintRecorder } from '../collect.ts';
 import type { LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startLoadgen, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { ADMIN_PORT, drive, SERVICE_PORT, SIDECAR_PORT, startClientSidecar, startBridge, startLoadgen, variantDir } from '../variant.ts';
 import { join } from 'node:path';
 import { diffFlows, dumpFlows, type DumpedFlow } from './flows.ts';
 import { startPings, stopPings } from './pings.ts';
@@ -24,7 +24,6 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const TOPOLOGY = fileURLToPath(new URL('../quickstart/topology.json', import.meta.url));
-const SERVICE_PORT = 8080;
 const IPERF_PORT = 5201;
 
 interface SwitchRoleJson {
@@ -105,22 +104,7 @@ async function measure(env: LabEnv, o: MeasureOptions): Promise<FailoverData> {
   const epochsBefore = new Map((await switches(a)).map((s) => [s.dpid, s.role?.epoch ?? 0]));
 
   const bridge = await startBridge(env, registryFor(topo), FAILOVER.policy);
-  const sidecar = await startSidecar(
-    env,
-    dir,
-    {
-      id: 'client',
-      host: 'h1',
-      listen: { host: '127.0.0.1', port: SIDECAR_PORT },
-      admin: { host: env.mgmt.addressOf('h1'), port: ADMIN_PORT },
-      mqttUrl: env.broker.urlFor('client', 'sidecar'),
-      services: { [FAILOVER.service]: { replicas: FAILOVER.replicas.map((r) => ({ id: r.id, host: env.ipOf(r.host), port: SERVICE_PORT })) } },
-      connectTimeoutMs: 2000,
-    },
-    'sidecar',
-  );
-  await waitFreshWeights(env, 'h1');
-  await env.net.cmd('h1', `for i in $(seq 8); do curl -s -o /dev/null -H 'Host: ${FAILOVER.service}' 'http://127.0.0.1:${SIDECAR_PORT}/?size=1000'; done`, { timeoutMs: 30_000 });
+  const sidecar = await startClientSidecar(env, dir, 'sidecar', { service: FAILOVER.service, replicas: FAILOVER.replicas, weights: true });
 
   const D = o.durationSec;
   const startMs = Date.now() + 1500;

@@ -13,12 +13,11 @@ import { pollWeights, readRecords, sampleLinks, startHintRecorder } from '../col
 import type { LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
-import { ADMIN_PORT, drive, SIDECAR_PORT, startBridge, startLoadgen, startSidecar, variantDir, waitFreshWeights } from '../variant.ts';
+import { ADMIN_PORT, drive, SERVICE_PORT, SIDECAR_PORT, startClientSidecar, startBridge, startLoadgen, variantDir } from '../variant.ts';
 import { writeQuickstartReport } from './report.ts';
 import { QUICKSTART, type QuickstartData, type VariantData } from './params.ts';
 
 const TOPOLOGY = fileURLToPath(new URL('./topology.json', import.meta.url));
-const SERVICE_PORT = 8080;
 const IPERF_PORT = 5201;
 
 /** Readable names for both directions of every fabric link. */
@@ -52,25 +51,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on',
   const stopRecorder = env.teardown.push(`recorder ${variant}`, () => recorder.stop());
   const links = sampleLinks(env.ctl.monitor, linkIds);
   const bridge = variant === 'on' ? await startBridge(env, registryFor(topo), QUICKSTART.policy) : undefined;
-  const sidecar = await startSidecar(
-    env,
-    dir,
-    {
-      id: 'client',
-      host: 'h1',
-      listen: { host: '127.0.0.1', port: SIDECAR_PORT },
-      // The admin port faces the management network, where the runner scrapes it.
-      admin: { host: env.mgmt.addressOf('h1'), port: ADMIN_PORT },
-      // Off: no broker at all, so the sidecar keeps its even weights (a plain mesh).
-      ...(variant === 'on' ? { mqttUrl: env.broker.urlFor('client', 'sidecar') } : {}),
-      services: { [QUICKSTART.service]: { replicas: QUICKSTART.replicas.map((r) => ({ id: r.id, host: env.ipOf(r.host), port: SERVICE_PORT })) } },
-      connectTimeoutMs: 2000,
-    },
-    `sidecar-${variant}`,
-  );
-  if (variant === 'on') await waitFreshWeights(env, 'h1');
-  // Warm the path (ARP, flows, keep-alive connections) before anything is measured.
-  await env.net.cmd('h1', `for i in $(seq 8); do curl -s -o /dev/null -H 'Host: ${QUICKSTART.service}' 'http://127.0.0.1:${SIDECAR_PORT}/?size=1000'; done`, { timeoutMs: 30_000 });
+  const sidecar = await startClientSidecar(env, dir, `sidecar-${variant}`, { service: QUICKSTART.service, replicas: QUICKSTART.replicas, weights: variant === 'on' });
   const weights = pollWeights(`http://${env.mgmt.addressOf('h1')}:${ADMIN_PORT}`);
 
   const D = o.durationSec;
