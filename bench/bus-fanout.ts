@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +14,7 @@ import { connect, type MqttClient } from 'mqtt';
 import { startBroker } from '../bus/broker.ts';
 import { HintPublisher } from '../bus/publisher.ts';
 import { topics } from '../bus/topics.ts';
+import { freePort } from '../labs/ports.ts';
 
 const { values } = parseArgs({ options: { subs: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '50' } } });
 const SUBS = Number(values.subs);
@@ -82,15 +83,6 @@ async function run(name: string, url: string): Promise<Result> {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   return { broker: name, p50: q(0.5), p99: q(0.99), max: latencies.at(-1) ?? NaN, perSec: (latencies.length / busy) * 1000, delivered: latencies.length };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const a = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  if (typeof a !== 'object' || a === null) throw new Error('no port');
-  return a.port;
 }
 
 async function startMosquitto(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {

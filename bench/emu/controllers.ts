@@ -3,11 +3,12 @@
 // Each is stopped by its PID; stop() reports how long SIGTERM took.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../labs/ports.ts';
 
 export interface StopResult {
   /** ms from SIGTERM to exit, or undefined when it had to be killed. */
@@ -28,15 +29,6 @@ export interface RunningProcess {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const a = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  if (typeof a !== 'object' || a === null) throw new Error('no free port');
-  return a.port;
-}
 
 export async function waitForTcp(port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -9,7 +9,7 @@ import { parseServersState } from '../../bridge/adapters/haproxy-socket.ts';
 import { parseRegistry } from '../../bridge/registry.ts';
 import { RegistryStore } from '../../bridge/registry-store.ts';
 import { startBroker, type EmbeddedBroker } from '../../bus/broker.ts';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
 import { waitFor } from '../support/wait.ts';
 import { startHaproxy, type TestHaproxy } from './support/haproxy.ts';
 import { startReplica, type TestReplica } from './support/replicas.ts';

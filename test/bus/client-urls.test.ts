@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startBroker, type EmbeddedBroker } from '../../bus/broker.ts';
 import { brokerUrls, connectBus } from '../../bus/client.ts';
 import { openStateDir } from '../../bus/auth/accounts.ts';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
 
 describe('bus client: broker lists and credentials', () => {
   let broker: EmbeddedBroker;

@@ -8,7 +8,7 @@ import type { Hint } from '../../bus/hints.ts';
 import { HintPublisher } from '../../bus/publisher.ts';
 import { subscribeHints, type HintSubscription } from '../../bus/subscriber.ts';
 import { ALL_HINTS } from '../../bus/topics.ts';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
 import { waitFor } from '../support/wait.ts';
 import { bodies } from './fixtures.ts';
 import { startMosquittoWith, type Mosquitto } from './mosquitto.ts';

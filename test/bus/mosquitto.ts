@@ -5,7 +5,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
 import { waitFor } from '../support/wait.ts';
 
 export interface Mosquitto {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { openEventLog } from '../../bus/eventlog/index.ts';
 import { openRedis, RedisUrlError, sentinelOptions } from '../../bus/redis.ts';
 import { eventAt } from './fixtures.ts';
-import { freePort, startRedis, type Service } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
+import { startRedis, type Service } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 
 async function startSentinel(masterPort: number): Promise<{ port: number; stop(): Promise<void> }> {

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startRedis, type Service } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
+import { startRedis, type Service } from '../support/services.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meshflow.js', import.meta.url));
 

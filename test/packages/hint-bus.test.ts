@@ -16,7 +16,8 @@ import { HintSigner } from '../../bus/signing.ts';
 import { patterns, routeOf } from '../../bus/topics.ts';
 import * as sdk from '../../packages/hint-bus/src/index.ts';
 import { bodies, LINK_AB } from '../bus/fixtures.ts';
-import { freePort, startMosquitto, type Service } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
+import { startMosquitto, type Service } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 import { signedPayload, testKey } from './hint-bus-support.ts';
 

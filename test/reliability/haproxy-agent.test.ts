@@ -9,7 +9,8 @@ import { agentAnswer, HaproxyAgent, STATIC_ANSWER } from '../../bridge/adapters/
 import { readServers } from '../../bridge/adapters/haproxy.ts';
 import { parseRegistry } from '../../bridge/registry.ts';
 import { RegistryStore } from '../../bridge/registry-store.ts';
-import { freePort, startMosquitto, type Service } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
+import { startMosquitto, type Service } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 import { startReplica, type TestReplica } from '../bridge/support/replicas.ts';
 import { startHaproxy } from '../bridge/support/haproxy.ts';

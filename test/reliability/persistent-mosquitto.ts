@@ -6,7 +6,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/services.ts';
+import { freePort } from '../../labs/ports.ts';
 
 // Brokers still running when the test process exits (a crashed run) are killed by PID.
 const live = new Set<ChildProcess>();

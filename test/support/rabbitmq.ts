@@ -3,10 +3,10 @@
 // port mapper (epmd) is shared by every Erlang node on the machine and is left running.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type Service } from './services.ts';
+import { accepts, freePort } from '../../labs/ports.ts';
+import { type Service } from './services.ts';
 
 const live = new Set<number>();
 process.once('exit', () => {
@@ -18,13 +18,6 @@ process.once('exit', () => {
     }
   }
 });
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
 
 export async function startRabbitmq(readyTimeoutMs = 60_000): Promise<Service> {
   const port = await freePort();

@@ -3,9 +3,9 @@
 // stopped by PID. Pass { port } to restart one on the port it had.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accepts, freePort } from '../../labs/ports.ts';
 
 export interface Service {
   readonly url: string;
@@ -20,18 +20,6 @@ export interface ServiceOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** How long to wait for readiness (ms). */
   readonly readyTimeoutMs?: number;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
 }
 
 export async function startMosquitto(options: ServiceOptions = {}): Promise<Service> {
@@ -119,13 +107,3 @@ async function ready(
   }
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
