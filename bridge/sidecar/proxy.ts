@@ -94,13 +94,7 @@ export class SidecarProxy {
     const { service, path } = target;
     const cls = classify({ method: req.method ?? 'GET', path, headers: req.headers }, this.opts.rules ?? [], this.opts.defaultClass);
     const tracer = this.opts.tracer;
-    let traceparent: string;
-    if (!tracer) traceparent = traceparentFor(req.headers);
-    else {
-      const opened = tracer.start(service, cls, req.method ?? 'GET', path, incomingTraceparent(req.headers));
-      traceparent = opened.traceparent;
-      res.once('close', () => tracer.end(opened.span, { ...(hop.replica ? { replica: hop.replica } : {}), status: res.statusCode, ...(hop.retried ? { retried: true } : {}), ...(res.writableFinished ? {} : { error: 'aborted' }) }));
-    }
+    const opened = tracer?.start(service, cls, req.method ?? 'GET', path, incomingTraceparent(req.headers));
     const picker = this.pickers.get(service);
     const weights = this.weightsFor(service);
     this.opts.metrics.weightsFresh.set(this.opts.weights.fresh() ? 1 : 0);
@@ -109,10 +103,13 @@ export class SidecarProxy {
     const headers: OutgoingHttpHeaders = {
       ...endToEnd(req.headers),
       [PRIORITY_HEADER]: cls,
-      [TRACEPARENT_HEADER]: traceparent,
+      [TRACEPARENT_HEADER]: opened?.traceparent ?? traceparentFor(req.headers),
       'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
     };
     const hop: Hop = { service, path, cls, headers, start: performance.now() };
+    if (tracer && opened) {
+      res.once('close', () => tracer.end(opened.span, { ...(hop.replica ? { replica: hop.replica } : {}), status: res.statusCode, ...(hop.retried ? { retried: true } : {}), ...(res.writableFinished ? {} : { error: 'aborted' }) }));
+    }
     this.scheduler.submit(
       service,
       cls,
