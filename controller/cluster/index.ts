@@ -15,6 +15,7 @@ import type { IntentService } from '../intents/service.ts';
 import { adoptSwitch, readFlows } from './adopt.ts';
 import { flowsFromRules, type SwitchRules } from '../routing/adopt.ts';
 import { VoiceGate } from './voice.ts';
+import { hearLinksAsSlave } from './slave-links.ts';
 import { createHash } from 'node:crypto';
 
 export { ClusterRoles, type SwitchRole, type Role } from './roles.ts';
@@ -63,6 +64,7 @@ export async function openCluster(opts: ClusterOptions): Promise<RunningCluster>
   let roles: ClusterRoles<SwitchSession> | undefined;
   let hosts: HostMirror | undefined;
   let stopAdopt = (): void => undefined;
+  let offSwitchUp = (): void => undefined;
   const voice = new VoiceGate({ controllerId: opts.controllerId, warmupMs: opts.warmupMs ?? 3000, clock });
   const intents = new IntentMirror(store.redis, `${prefix}:intents`, () => voice.origin() !== undefined, log);
   const running: RunningCluster = {
@@ -91,6 +93,12 @@ export async function openCluster(opts: ClusterOptions): Promise<RunningCluster>
       roles = r;
       hosts = h;
       h.start();
+      const hear = (s: SwitchSession): void => {
+        hearLinksAsSlave(s).catch((err: Error) => log?.warn({ dpid: s.dpid, err: err.message }, 'cluster: asking to hear LLDP as slave failed'));
+      };
+      for (const s of controller.switches.values()) hear(s);
+      controller.on('switch_up', hear);
+      offSwitchUp = () => controller.off('switch_up', hear);
       let restored = -Infinity;
       let cancelAdopt: (() => void) | undefined;
       // Once the links are back (an LLDP round after the last takeover of a burst), the previous
@@ -138,6 +146,7 @@ export async function openCluster(opts: ClusterOptions): Promise<RunningCluster>
     async stop() {
       hosts?.stop();
       stopAdopt();
+      offSwitchUp();
       await roles?.stop();
       await store.close();
     },

@@ -52,6 +52,8 @@ export interface FlowDiff {
   readonly removed: readonly string[];
   /** Rules gone that had an idle timeout and carried no packet between the two dumps before: the switch may have expired them. */
   readonly expired: readonly string[];
+  /** Rules in the second dump and not in the first: what the new master wrote. */
+  readonly added: readonly string[];
 }
 
 /**
@@ -70,5 +72,7 @@ export function diffFlows(earlier: readonly DumpedFlow[], before: readonly Dumpe
     if (idle) expired.push(f.key);
     else removed.push(f.key);
   }
-  return { before: before.length, after: after.length, removed, expired };
+  const was = new Set(before.map((f) => f.key));
+  const added = after.filter((f) => !was.has(f.key)).map((f) => f.key);
+  return { before: before.length, after: after.length, removed, expired, added };
 }

@@ -150,10 +150,11 @@ describe('failover lab parsers', () => {
     assert.equal(before.length, 3);
     assert.equal(before[0]!.key, parseDump(dump(99))[0]!.key, 'counters are not part of the identity');
     assert.ok(isTableMiss({ tableId: 0, priority: 0, match: [] } as unknown as Parameters<typeof isTableMiss>[0]));
-    assert.deepEqual(diffFlows(earlier, before, before), { before: 3, after: 3, removed: [], expired: [] });
+    assert.deepEqual(diffFlows(earlier, before, before), { before: 3, after: 3, removed: [], expired: [], added: [] });
     const d = diffFlows(earlier, before, [before[2]!]);
     assert.equal(d.removed.length, 1, 'the busy rule is removed');
     assert.equal(d.expired.length, 1, 'the idle one expired');
+    assert.deepEqual(diffFlows(earlier, [before[2]!], before).added, [before[0]!.key, before[1]!.key], 'rules written after the first dump are added');
   });
 
   it('finds lost pings by sequence number and dates them', () => {
