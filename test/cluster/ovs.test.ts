@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { runController, type RunningController } from '../../controller/run.ts';
 import { startRedis, type Service } from '../support/services.ts';
-import { cleanStale, ofctl, TestBridge, vsctl } from '../support/ovs.ts';
+import { cleanStale, ofctl, sh, TestBridge, vsctl } from '../support/ovs.ts';
 import { waitFor } from '../support/wait.ts';
 import { parseDump } from '../../labs/failover/flows.ts';
 
@@ -28,6 +28,7 @@ describe('cluster: two controllers on a real Open vSwitch bridge (root)', functi
   let a: RunningController | undefined;
   let b: RunningController | undefined;
   let bridge: TestBridge | undefined;
+  let bridge2: TestBridge | undefined;
   let dpid: string;
 
   before(async () => {
@@ -44,6 +45,8 @@ describe('cluster: two controllers on a real Open vSwitch bridge (root)', functi
   });
 
   after(async () => {
+    if (bridge) await sh('ip', ['link', 'del', `${bridge.name}l`]).catch(() => undefined);
+    await bridge2?.destroy();
     await bridge?.destroy();
     await a?.stop();
     await b?.stop();
@@ -71,6 +74,29 @@ describe('cluster: two controllers on a real Open vSwitch bridge (root)', functi
     const api = (await (await fetch(`${a!.apiUrl}/api/v1/switches`)).json()) as { dpid: string; role?: { role: string; epoch: number } }[];
     assert.equal(api.find((s) => s.dpid === dpid)?.role?.role, 'master');
     assert.equal(api.find((s) => s.dpid === dpid)?.role?.epoch, a!.cluster!.roles.roleOf(dpid)!.epoch);
+  });
+
+  // By the default async config a slave gets no packet-ins, so it would learn no link until it took
+  // over; it asks for the LLDP rule's packet-ins (reason ACTION) and learns them from the master's probes.
+  it('the slave learns the links from the master\'s LLDP while it is slave', async () => {
+    bridge2 = await TestBridge.create({ controllerPort: a!.ofPort, hosts: 0 });
+    await vsctl('set-controller', bridge2.name, `tcp:127.0.0.1:${a!.ofPort}`, `tcp:127.0.0.1:${b!.ofPort}`);
+    const dpid2 = await bridge2.dpid();
+    const left = `${bridge!.name}l`;
+    const right = `${bridge2.name}l`;
+    await sh('ip', ['link', 'add', left, 'type', 'veth', 'peer', 'name', right]);
+    for (const [br, ifc] of [[bridge!.name, left], [bridge2.name, right]] as const) {
+      await sh('ip', ['link', 'set', ifc, 'up']);
+      await vsctl('add-port', br, ifc, '--', 'set', 'interface', ifc, 'ofport_request=9');
+    }
+    await waitFor('b slave of the second bridge', () => b!.cluster!.roles.roleOf(dpid2)?.role === 'slave');
+    await waitFor('a to see the link both ways', () => a!.network.discovery.links.size === 2);
+    await waitFor('b, a slave, to see the link both ways', () => b!.network.discovery.links.size === 2);
+    assert.equal(b!.cluster!.roles.roleOf(dpid)?.role, 'slave');
+    assert.equal(b!.cluster!.roles.counters.isSlaveErrors, 0, 'the slave sent no probe of its own');
+    await sh('ip', ['link', 'del', left]);
+    await bridge2.destroy();
+    bridge2 = undefined;
   });
 
   it('forwards through the master, and the master leaving hands over without removing a rule', async () => {
