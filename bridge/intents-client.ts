@@ -18,6 +18,8 @@ export interface CreatedIntent {
   readonly id: string;
   /** The path the controller chose, when it says. */
   readonly path?: readonly string[];
+  /** The links of that path in order, when it says. */
+  readonly links?: readonly string[];
 }
 
 export interface IntentsClientOptions {
@@ -27,12 +29,16 @@ export interface IntentsClientOptions {
 }
 
 export class IntentsClient {
-  private readonly base: string;
+  private readonly bases: readonly string[];
+  /** The controller that answered last: a group's controllers are tried from it on. */
+  private current = 0;
   private readonly timeoutMs: number;
   private readonly auth: Record<string, string>;
 
+  /** `baseUrl`: one controller, or a group's as a comma list (intents go to the one that speaks for the group). */
   constructor(baseUrl: string, opts: IntentsClientOptions = {}) {
-    this.base = baseUrl.replace(/\/+$/, '');
+    this.bases = baseUrl.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter((u) => u !== '');
+    if (this.bases.length === 0) throw new Error('no controller URL');
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.auth = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
   }
@@ -47,7 +53,22 @@ export class IntentsClient {
     // The controller names the path's switches in `switches` (its `path` is the hops); older answers had `path` as switches.
     const answer = json as Record<string, unknown>;
     const path = [answer['switches'], answer['path']].find((p): p is string[] => Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string'));
-    return { id: String(id), ...(path ? { path } : {}) };
+    const links = answer['links'];
+    const linkIds = Array.isArray(links) && links.every((x) => typeof x === 'string') ? (links as string[]) : undefined;
+    return { id: String(id), ...(path ? { path } : {}), ...(linkIds ? { links: linkIds } : {}) };
+  }
+
+  /** The links (in order) forwarding takes between two hosts now (`GET /api/v1/paths`); undefined when the controller knows no path or no such host. */
+  async path(src: string, dst: string): Promise<readonly string[] | undefined> {
+    const res = await this.request('GET', `/api/v1/paths?src=${encodeURIComponent(src)}&dst=${encodeURIComponent(dst)}`);
+    if (res.status === 404 || res.status === 400) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (res.status !== 200) throw new IntentsError(res.status, `GET /api/v1/paths: ${res.status}`);
+    const links = ((await res.json()) as Record<string, unknown>)['links'];
+    if (!Array.isArray(links) || !links.every((l) => typeof l === 'string')) throw new IntentsError(res.status, 'GET /api/v1/paths: answer has no links');
+    return links as string[];
   }
 
   /** Deletes an intent; one that is already gone counts as deleted. */
@@ -58,16 +79,39 @@ export class IntentsClient {
       throw new IntentsError(res.status, `DELETE /api/v1/intents/${id}: ${res.status}`);
   }
 
+  /**
+   * Sends to the controller that answered last; one that can't be reached, or that does not speak
+   * for its group (409 not_voice), hands the request to the next of the group. The last answer is
+   * returned as it is; a network failure of every one throws.
+   */
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
-    try {
-      return await fetch(this.base + path, {
-        method,
-        headers: { ...this.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new IntentsError(0, `${method} ${path}: ${(err as Error).message}`);
+    let failure = '';
+    for (let tried = 0; tried < this.bases.length; tried++) {
+      const i = (this.current + tried) % this.bases.length;
+      let res: Response;
+      try {
+        res = await fetch(this.bases[i] + path, {
+          method,
+          headers: { ...this.auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        failure = `${this.bases[i]}: ${(err as Error).message}`;
+        continue;
+      }
+      if (res.status === 409 && tried < this.bases.length - 1 && (await notVoice(res.clone()))) {
+        await res.body?.cancel();
+        continue;
+      }
+      this.current = i;
+      return res;
     }
+    throw new IntentsError(0, `${method} ${path}: ${failure}`);
   }
+}
+
+async function notVoice(res: Response): Promise<boolean> {
+  const json: unknown = await res.json().catch(() => undefined);
+  return typeof json === 'object' && json !== null && (json as Record<string, unknown>)['error'] === 'not_voice';
 }

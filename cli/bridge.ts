@@ -1,7 +1,7 @@
 // `meshflow bridge`: registry + weight policy + adapters + intents, with its REST API.
 import { Option, type Command } from 'commander';
 import { LOG_LEVELS } from './logger.ts';
-import { HTTP_SCHEMES, msOption, portOption, urlOption } from './options.ts';
+import { HTTP_SCHEMES, msOption, portOption, urlListOption } from './options.ts';
 import { checkBroker } from './reachable.ts';
 import { addBusClientOptions, busConnectOptions, mqttUrlsOption, type BusClientFlags } from './bus-flags.ts';
 import { loadFileCheckedAsync } from './files.ts';
@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .description('run the mesh bridge: cost rows and events in, sidecar weights and path intents out')
     .option('--mqtt-url <url>', 'hint bus broker (mqtt, mqtts, ws, wss; several brokers of one cluster: a comma list, tried in order); must answer at start', mqttUrlsOption, 'mqtt://127.0.0.1:1883')
     .option('--registry <file>', 'services file (YAML or JSON): services, replicas, sidecars, attachments; see bridge/README.md')
-    .option('--controller-url <url>', 'controller REST base URL for intents (e.g. http://127.0.0.1:8080); none: no intents', urlOption(HTTP_SCHEMES))
+    .option('--controller-url <url>', 'controller REST base URL for intents (e.g. http://127.0.0.1:8080; a group of controllers: a comma list, the one that speaks for the group is used); none: no intents', urlListOption(HTTP_SCHEMES))
     .option('--controller-token <token>', 'bearer token the controller requires for intents (its --api-token)')
     .option('--api-port <port>', 'port of the bridge REST API (registry, weights; 0: any free port)', portOption, 8181)
     .option('--api-host <host>', 'address the REST API binds', '127.0.0.1')

@@ -9,19 +9,10 @@ import type { RefusalCounter } from '../bus/auth/refusals.ts';
 import { startBroker, type EmbeddedBroker } from '../bus/broker.ts';
 import { defaultBusStateDir, openStateDir, credentialsFrom } from '../bus/auth/accounts.ts';
 import type { BusConnectOptions } from '../bus/client.ts';
-import { MQTT_SCHEMES, urlOption } from './options.ts';
+import { MQTT_SCHEMES, urlListOption } from './options.ts';
 
-/**
- * `--mqtt-url a,b`: the brokers of one cluster, tried in order, each URL checked. A comma list
- * rather than a repeated flag, so that a flag still replaces a default or a config-file value.
- */
-export function mqttUrlsOption(value: string): string {
-  const one = urlOption(MQTT_SCHEMES);
-  const urls = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
-  if (urls.length === 0) throw new InvalidArgumentError('expected at least one broker URL');
-  for (const u of urls) one(u);
-  return urls.join(',');
-}
+/** `--mqtt-url a,b`: the brokers of one cluster, tried in order. */
+export const mqttUrlsOption = urlListOption(MQTT_SCHEMES);
 
 export interface BusClientFlags {
   readonly mqttCa?: string;

@@ -56,6 +56,21 @@ export function urlOption(schemes: readonly string[]): (value: string) => string
 }
 
 /**
+ * A comma list of URLs of one of `schemes` (a group's brokers or controllers, tried in order), each
+ * checked. A comma list rather than a repeated flag, so that a flag still replaces a default or a
+ * config-file value.
+ */
+export function urlListOption(schemes: readonly string[]): (value: string) => string {
+  const one = urlOption(schemes);
+  return (value: string): string => {
+    const urls = value.split(',').map((u) => u.trim()).filter((u) => u !== '');
+    if (urls.length === 0) throw new InvalidArgumentError('expected at least one URL');
+    for (const u of urls) one(u);
+    return urls.join(',');
+  };
+}
+
+/**
  * A file path, or a URL of one of `schemes`. Anything else that looks like a URL (`http://…`) is
  * refused rather than taken for a file named `http:/…`.
  */

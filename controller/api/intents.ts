@@ -9,6 +9,7 @@ import { intentView } from '../intents/view.ts';
 import { POLICIES, PRIORITIES } from '../intents/types.ts';
 import { hopSchema } from './paths.ts';
 import { apiErrorSchema, documentedOnly } from './errors.ts';
+import type { RoleView } from './switches.ts';
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
@@ -45,7 +46,17 @@ export const intentViewSchema = {
 
 const idParams = { type: 'object', properties: { id: { type: 'string', examples: ['i1'] } }, required: ['id'] } as const;
 
-export function intentRoutes(app: FastifyInstance, intents: IntentService): void {
+/**
+ * In a group only the controller that speaks for it keeps intents (cluster/intents.ts): one asked
+ * elsewhere would hold rules it cannot write and a record the group never sees, so it says so and
+ * a client tries the group's next controller.
+ */
+function notTheVoice(roles: RoleView | undefined): { error: string; message: string } | undefined {
+  if (roles === undefined || roles.voice !== undefined) return undefined;
+  return { error: 'not_voice', message: `controller ${roles.settings.controllerId} does not speak for its group now: ask the controller that does` };
+}
+
+export function intentRoutes(app: FastifyInstance, intents: IntentService, roles?: RoleView): void {
   app.post(
     '/api/v1/intents',
     {
@@ -58,6 +69,8 @@ export function intentRoutes(app: FastifyInstance, intents: IntentService): void
       validatorCompiler: documentedOnly,
     },
     async (req, reply) => {
+      const elsewhere = notTheVoice(roles);
+      if (elsewhere) return reply.code(409).send(elsewhere);
       const r = intents.create(req.body);
       if (!r.ok) return reply.code(r.status).send({ error: r.error, message: r.message, ...(r.id !== undefined ? { id: r.id } : {}) });
       // Answer once the rules are in: a client may send the class's traffic as soon as it hears back.
@@ -97,10 +110,12 @@ export function intentRoutes(app: FastifyInstance, intents: IntentService): void
         summary: 'Withdraw an intent: its rules are deleted from every switch it touched',
         tags: ['intents'],
         params: idParams,
-        response: { 204: { type: 'null', description: 'deleted, rules removed' }, 404: apiErrorSchema },
+        response: { 204: { type: 'null', description: 'deleted, rules removed' }, 404: apiErrorSchema, 409: apiErrorSchema },
       },
     },
     async (req, reply) => {
+      const elsewhere = notTheVoice(roles);
+      if (elsewhere) return reply.code(409).send(elsewhere);
       if (!intents.remove(req.params.id)) return reply.code(404).send({ error: 'not_found', message: `no intent ${JSON.stringify(req.params.id)}` });
       await intents.settled();
       return reply.code(204).send();

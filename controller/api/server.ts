@@ -104,7 +104,7 @@ export function buildApi(controller: Controller, opts: BuildOptions = {}): Fasti
     }
     if (opts.monitor) congestionRoutes(app, opts.monitor);
     if (opts.events) eventRoutes(app, opts.events);
-    if (opts.intents) intentRoutes(app, opts.intents);
+    if (opts.intents) intentRoutes(app, opts.intents, opts.roles);
     const costMap = opts.costMap ?? opts.monitor?.costMap;
     if (costMap) costRoutes(app, costMap);
     const network = opts.network;

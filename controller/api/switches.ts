@@ -19,6 +19,8 @@ export interface PortView {
 export interface RoleView {
   roleOf(dpid: string): { readonly role: 'pending' | 'master' | 'slave'; readonly epoch: number; readonly master: string | undefined; readonly since: number } | undefined;
   readonly settings: { readonly controllerId: string };
+  /** The epoch this controller speaks for the group with; undefined while another one does. */
+  readonly voice: number | undefined;
 }
 
 /** This controller's role for the switch, when it is one of a group. */

@@ -8,6 +8,7 @@ import { startRedis, type Service } from '../support/services.ts';
 import { cleanStale, ofctl, sh, TestBridge, vsctl } from '../support/ovs.ts';
 import { waitFor } from '../support/wait.ts';
 import { parseDump } from '../../labs/failover/flows.ts';
+import { IntentsClient } from '../../bridge/intents-client.ts';
 
 interface OvsController {
   readonly target: string;
@@ -97,6 +98,24 @@ describe('cluster: two controllers on a real Open vSwitch bridge (root)', functi
     await sh('ip', ['link', 'del', left]);
     await bridge2.destroy();
     bridge2 = undefined;
+  });
+
+  it('an intent asked of a controller that does not speak for the group gets 409; the bridge\'s client goes on to the one that does', async () => {
+    const [h1, h2] = bridge!.hosts;
+    await waitFor('ping through the master', async () => {
+      await bridge!.inNs(h1!, 'ping', ['-c', '1', '-W', '1', h2!.ip]);
+      return true;
+    });
+    const body = { src: h1!.ip, dst: h2!.ip, policy: 'least-congested', ipProto: 17, dstPort: 5002 } as const;
+    const refused = await fetch(`${b!.apiUrl}/api/v1/intents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(refused.status, 409);
+    assert.equal(((await refused.json()) as { error: string }).error, 'not_voice');
+    assert.equal(b!.intents.list().length, 0, 'the slave keeps nothing');
+    const client = new IntentsClient(`${b!.apiUrl},${a!.apiUrl}`);
+    const made = await client.create({ key: 'udp-5002', ...body });
+    assert.ok(a!.intents.get(made.id), 'the voice holds the intent');
+    await client.remove(made.id);
+    assert.equal(a!.intents.get(made.id), undefined, 'and withdraws it');
   });
 
   it('forwards through the master, and the master leaving hands over without removing a rule', async () => {
