@@ -7,7 +7,8 @@ import type { EventHint } from './hints.ts';
 import { computeWeights, intentsFor, type IntentDecision, type PolicyParams, type PolicyState, type WeightsResult } from './policy.ts';
 import type { Registry } from './registry.ts';
 
-export type LeverMode = 'arbitrated' | 'independent';
+export const LEVER_MODES = ['arbitrated', 'independent'] as const;
+export type LeverMode = (typeof LEVER_MODES)[number];
 
 export interface LeverStep {
   readonly weights: WeightsResult;

@@ -9,6 +9,7 @@ import { KEY_DIR_FLAG, KEY_DIR_HELP, keyIdOption, signerFor, trustFor, trustSpec
 import { pino } from 'pino';
 import { buildApi } from '../bridge/api.ts';
 import { Bridge } from '../bridge/bridge.ts';
+import { LEVER_MODES, type LeverMode } from '../bridge/levers.ts';
 import { emptyRegistry, loadRegistry } from '../bridge/registry.ts';
 import { RegistryStore } from '../bridge/registry-store.ts';
 import { BridgeMetrics } from '../bridge/metrics.ts';
@@ -18,6 +19,7 @@ interface BridgeFlags extends BusClientFlags {
   mqttUrl: string;
   registry?: string;
   controllerUrl?: string;
+  levers: LeverMode;
   controllerToken?: string;
   apiPort: number;
   apiHost: string;
@@ -43,6 +45,7 @@ export function register(program: Command): void {
     .option('--controller-token <token>', 'bearer token the controller requires for intents (its --api-token)')
     .option('--api-port <port>', 'port of the bridge REST API (registry, weights; 0: any free port)', portOption, 8181)
     .option('--api-host <host>', 'address the REST API binds', '127.0.0.1')
+    .addOption(new Option('--levers <mode>', 'arbitrated: one arbiter moves paths or weights and holds each change (default); independent: each lever with its own loop, as a mesh beside a separate traffic-engineering system').choices(LEVER_MODES).default('arbitrated'))
     .option('--weights-ttl <ms>', 'ttl of published weights (300..3600000); they are re-sent every ttl/3', msOption(300, 3_600_000, 'weights are re-sent every ttl/3'), 30_000)
     .addOption(new Option('--log-level <level>', 'pino log level').choices(LOG_LEVELS).default('info'))
     .option('--api-token <token>', 'bearer token that PUT and DELETE on the REST API must carry; none: the API is open')
@@ -72,6 +75,7 @@ export function register(program: Command): void {
         source: opts.bridgeId,
         signer,
         trust,
+        levers: opts.levers,
         ...(opts.controllerUrl ? { controllerUrl: opts.controllerUrl } : {}),
         ...(opts.controllerToken ? { controllerToken: opts.controllerToken } : {}),
       });

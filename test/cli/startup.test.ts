@@ -56,6 +56,8 @@ describe('cli: validation at start (real command)', function () {
     { name: '--mqtt-url http:// (said "cannot reach the controller API")', args: ['controller', ...SAFE, '--mqtt-url', 'http://127.0.0.1:1883'], flag: /--mqtt-url.*mqtt:\/\/, mqtts:\/\/, ws:\/\/, wss:\/\/ URL, got http:\/\// },
     { name: 'bridge --mqtt-url http://', args: ['bridge', '--mqtt-url', 'http://127.0.0.1:1883'], flag: /--mqtt-url.*got http:\/\// },
     { name: 'bridge --controller-url mqtt://', args: ['bridge', '--controller-url', 'mqtt://127.0.0.1:8080'], flag: /--controller-url.*http:\/\/, https:\/\/ URL/ },
+    { name: 'bridge --controller-url with one bad URL of a group', args: ['bridge', '--controller-url', 'http://127.0.0.1:8080,mqtt://127.0.0.1:8081'], flag: /--controller-url.*got mqtt:\/\// },
+    { name: 'bridge --levers bogus', args: ['bridge', '--levers', 'bogus'], flag: /--levers.*arbitrated, independent/ },
     { name: 'bridge --weights-ttl 0', args: ['bridge', '--weights-ttl', '0'], flag: /--weights-ttl.*300\.\.3600000 ms/ },
     { name: 'bridge --api-port above 65535', args: ['bridge', '--api-port', '70000'], flag: /--api-port.*1\.\.65535/ },
   ];
