@@ -5,11 +5,15 @@ import { costEntries, type Hint } from '../bus/hints.ts';
 import { subscribeHints, type HintMeta } from '../bus/subscriber.ts';
 import { ALL_HINTS } from '../bus/topics.ts';
 import { DEFAULT_MQTT_URL } from './replay.ts';
+import { KEY_DIR_FLAG, KEY_DIR_HELP, trustFor, trustSpecOption } from './keys.ts';
 
 interface HintsFlags extends BusClientFlags {
   mqttUrl: string;
   topic: string[];
   json: boolean;
+  verify: boolean;
+  trust?: string[];
+  keyDir?: string;
 }
 
 export function register(program: Command): void {
@@ -18,16 +22,25 @@ export function register(program: Command): void {
     .description('subscribe to the hint bus and print each hint as it arrives')
     .option('--mqtt-url <url>', 'broker to subscribe to (several: a comma list)', mqttUrlsOption, DEFAULT_MQTT_URL)
     .option('--topic <pattern>', 'MQTT topic filter (repeatable)', collect, [])
-    .option('--json', 'one JSON object per line: {"topic", "retained", "hint"}', false);
+    .option('--json', 'one JSON object per line: {"topic", "retained", "hint"}', false)
+    .option('--trust <id=file...>', 'print only hints signed by these public keys (<signer id>=<id>.pub, repeatable); default: every key in --key-dir', trustSpecOption)
+    .option('--no-verify', 'print every well-formed hint, signed or not (what a forger would see taken)')
+    .option(KEY_DIR_FLAG, KEY_DIR_HELP);
   addBusClientOptions(cmd, 'reader').action(async (flags: HintsFlags) => {
       const filters = flags.topic.length > 0 ? flags.topic : [ALL_HINTS];
+      // What the bridge and the sidecars would take: signed by a trusted key (sidecars don't sign their status).
+      const trust = flags.verify ? await trustFor(flags.trust, flags.keyDir, '--trust') : undefined;
       const sub = await subscribeHints(
         flags.mqttUrl,
         filters,
         (hint, meta) => {
           process.stdout.write((flags.json ? JSON.stringify({ ...meta, hint }) : formatHintLine(hint, meta)) + '\n');
         },
-        { connect: busConnectOptions(flags, 'reader'), onInvalid: (err, topic) => process.stderr.write(`invalid ${topic}: ${err.code} ${err.message}\n`) },
+        {
+          connect: busConnectOptions(flags, 'reader'),
+          ...(trust === undefined ? {} : { trust, unsignedKinds: ['sidecar_status'] as const }),
+          onInvalid: (err, topic) => process.stderr.write(`skipped ${topic}: ${err.code} ${err.message}\n`),
+        },
       );
       // Runs until interrupted.
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

@@ -95,8 +95,8 @@ describe('link capacity from the network itself (Mininet Python API, no topology
     broker = await startBroker({ port: 0 });
     running = await runController({ ofHost: '127.0.0.1', ofPort: 0, apiPort: 0, lldpIntervalMs: 500, pollIntervalMs: POLL_MS, mqttUrl: broker.urlFor('controller'), apiToken: TOKEN });
     running.monitor.on('assessed', (a) => assessments.push(a));
-    // What the README tells users to run next to their network.
-    hints = spawn(process.execPath, ['bin/meshflow.js', 'hints', '--mqtt-url', broker.urlFor('reader')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    // What the README tells users to run next to their network; this controller is given no signing key, so unverified.
+    hints = spawn(process.execPath, ['bin/meshflow.js', 'hints', '--mqtt-url', broker.urlFor('reader'), '--no-verify'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: hints.stdout! }).on('line', (l) => hintLines.push(l));
     net = PyNet.start(`cp${randomBytes(2).toString('hex')}`, running.ofPort);
     const ready = await net.next(90_000);

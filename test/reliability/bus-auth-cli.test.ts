@@ -83,5 +83,14 @@ describe('meshflow commands on an authenticated bus', function () {
     await waitFor('sidecar on the bus', () => sidecar.output().includes('sidecar: bus connected'), { timeoutMs: 40_000 });
     // `hints` (as reader) sees the controller's retained status and the sidecar's own.
     await waitFor('statuses through hints', () => hints.output().includes('"controllerId":"controller","state":"online"') && hints.output().includes('"sidecarId":"sc-1","state":"online"'), { timeoutMs: 40_000 });
+
+    // A forger with the controller's bus password (a shared or compromised broker) still can't sign:
+    // `hints` verifies against the key folder, as the bridge does, and says what it skipped.
+    const forger = await connectBus(url, { username: 'controller', credentialsFile: users });
+    const forged = { v: 1, kind: 'controller_status', ts: Date.now(), seq: 1, ttlMs: 60_000, source: 'forger', controllerId: 'controller', state: 'offline' };
+    await forger.publishAsync('meshflow/v1/controllers/controller/status', JSON.stringify(forged), { qos: 1 });
+    await forger.endAsync();
+    await waitFor('the forged status skipped', () => hints.output().includes('skipped meshflow/v1/controllers/controller/status: HINT_ERR_UNSIGNED'), { timeoutMs: 20_000 });
+    assert.ok(!hints.output().includes('"source":"forger"'), 'the forged status is not printed');
   });
 });
