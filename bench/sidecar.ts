@@ -1,18 +1,29 @@
 // What the built-in sidecar adds to a request, side by side with HAProxy in the same run.
-// Run: node --import tsx bench/sidecar.ts [--seconds 10] [--rates 1000,5000]
+// Run: node --import tsx bench/sidecar.ts [--seconds 10] [--rates 1000,5000] [--load paced|autocannon]
 //
 // Two HTTP replicas (a process of their own), the built-in sidecar with class scheduling on
-// (`meshflow sidecar`, its own process) and HAProxy (round robin, keep-alive to the servers) in
-// front of them. autocannon offers each target the same fixed rate (half interactive, half
-// batch) over 64 connections: straight to one replica, through the sidecar, through HAProxy.
-// A hop's cost is its percentile minus the direct one, measured in the same round; each rate
-// runs the three targets in turn, twice, and prints the round where the direct path was
-// fastest (the one the shared machine disturbed least).
+// (`meshflow sidecar`, its own process) and HAProxy (one thread, round robin, keep-alive to the
+// servers) in front of them. Each target is offered the same rate (half interactive, half batch)
+// over at most 64 keep-alive connections from this process (the load generator; the sidecar has
+// a process of its own): straight to one replica, through the sidecar, through HAProxy. A hop's
+// cost is its percentile minus the direct one, and the CPU its process spent per request. The targets take
+// turns in one-second slices (the order rotating every slice) and each gathers its slices into one
+// histogram, so whatever else runs on the shared machine falls on all three alike. Read the CPU
+// column first when the machine is busy: the percentiles then carry other work's noise.
+//
+// The load is paced by default: request i is due at start + i/rate, open loop, and its latency
+// counts from when it was due. autocannon (`--load autocannon`) is kept for comparison, but its
+// overallRate is a per-second budget each connection spends back to back at the top of every
+// second: all 64 connections burst together until the budget is gone, so what it measures is
+// the queue of 64 requests at the target's peak throughput, not the hop at the rate asked for.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { accepts, freePort } from '../labs/ports.ts';
@@ -24,7 +35,8 @@ const arg = (name: string, fallback: string): string => {
 const SECONDS = Number(arg('seconds', '10'));
 const RATES = arg('rates', '1000,5000').split(',').map(Number);
 const CONNECTIONS = 64;
-const ROUNDS = 2;
+const LOAD = arg('load', 'paced');
+if (LOAD !== 'paced' && LOAD !== 'autocannon') throw new Error(`--load: paced or autocannon, not ${LOAD}`);
 
 async function waitListening(port: number, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -44,19 +56,98 @@ for (const port of process.argv.slice(1).map(Number)) {
   s.listen(port, '127.0.0.1');
 }`;
 
-interface Figures {
-  readonly p50: number;
-  readonly p99: number;
-  readonly rps: number;
-  readonly errors: number;
+/** What a target's slices add up to: latencies (µs) of the good answers, the failures, and its process's CPU (ms). */
+interface Tally {
+  readonly us: hdr.Histogram;
+  ok: number;
+  errors: number;
+  cpuMs: number;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const CLASSES = [
+  { host: 'svc', 'x-meshflow-priority': 'interactive' },
+  { host: 'svc', 'x-meshflow-priority': 'batch' },
+];
+
+const microseconds = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+
+/**
+ * One paced run: requests fall due evenly at `rate` whatever the answers before them did (open
+ * loop), over at most CONNECTIONS keep-alive connections; a request that finds them all busy
+ * waits for one, and its latency counts from when it was due, so a target that falls behind is
+ * charged for it (no coordinated omission).
+ */
+async function paced(port: number, rate: number, seconds: number, tally: Tally): Promise<void> {
+  const agent = agentFor(port);
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  let sent = 0;
+  let settled = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const settle = (due: number, good: boolean): void => {
+    if (good) {
+      tally.ok++;
+      tally.us.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
+    } else tally.errors++;
+    if (++settled === total) finish();
+  };
+  const fire = (due: number, headers: Record<string, string>): void => {
+    let over = false;
+    const once = (good: boolean): void => {
+      if (!over) settle(due, good);
+      over = true;
+    };
+    const req = request({ host: '127.0.0.1', port, path: '/', headers, agent }, (res) => {
+      res.resume();
+      res.once('end', () => once((res.statusCode ?? 500) < 300));
+      res.once('error', () => once(false));
+    });
+    req.once('error', () => once(false));
+    req.end();
+  };
+  const start = performance.now();
+  // A timer tick sends every request that has fallen due since the last one (timers run at ~1 ms).
+  const tick = (): void => {
+    const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+    for (; sent < due; sent++) fire(start + sent * interval, CLASSES[sent % CLASSES.length] as Record<string, string>);
+    if (sent < total) setTimeout(tick, 1);
+  };
+  tick();
+  const timeout = setTimeout(finish, (seconds + 10) * 1000);
+  await finished;
+  clearTimeout(timeout);
+  tally.errors += total - settled;
+}
+
+/** One pool of keep-alive connections per target, kept across its slices. */
+const agents = new Map<number, Agent>();
+function agentFor(port: number): Agent {
+  let a = agents.get(port);
+  if (!a) {
+    a = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    agents.set(port, a);
+  }
+  return a;
 }
 
 /**
- * One run. autocannon's own histogram keeps whole milliseconds, too coarse for a hop that costs
+ * One autocannon run. autocannon's own histogram keeps whole milliseconds, too coarse for a hop that costs
  * a fraction of one; its per-response times (from hrtime) go into a microsecond histogram here.
  */
-async function load(port: number, rate: number): Promise<Figures> {
-  const us = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+async function burst(port: number, rate: number, seconds: number, tally: Tally): Promise<void> {
   let run!: autocannon.Instance;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     run = autocannon(
@@ -64,21 +155,23 @@ async function load(port: number, rate: number): Promise<Figures> {
         url: `http://127.0.0.1:${port}/`,
         connections: CONNECTIONS,
         overallRate: rate,
-        duration: SECONDS,
-        requests: [
-          { method: 'GET', path: '/', headers: { host: 'svc', 'x-meshflow-priority': 'interactive' } },
-          { method: 'GET', path: '/', headers: { host: 'svc', 'x-meshflow-priority': 'batch' } },
-        ],
+        duration: seconds,
+        requests: CLASSES.map((headers) => ({ method: 'GET', path: '/', headers })),
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
   run.on('response', (_client, status, _bytes, ms) => {
-    if (status < 300) us.recordValue(Math.max(1, Math.round(ms * 1000)));
+    if (status < 300) {
+      tally.ok++;
+      tally.us.recordValue(Math.max(1, Math.round(ms * 1000)));
+    }
   });
   const r = await done;
-  return { p50: us.getValueAtPercentile(50) / 1000, p99: us.getValueAtPercentile(99) / 1000, rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts };
+  tally.errors += r.errors + r.non2xx + r.timeouts;
 }
+
+const load = LOAD === 'paced' ? paced : burst;
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'meshflow-bench-sidecar-'));
@@ -119,33 +212,42 @@ async function main(): Promise<void> {
     await waitListening(haproxyPort, haproxy, 'haproxy');
 
     const targets = [
-      { name: 'direct', port: r1 },
-      { name: 'sidecar', port: sidecarPort },
-      { name: 'haproxy', port: haproxyPort },
+      { name: 'direct', port: r1, pid: undefined },
+      { name: 'sidecar', port: sidecarPort, pid: sidecar.pid },
+      { name: 'haproxy', port: haproxyPort, pid: haproxy.pid },
     ];
-    process.stdout.write(`sidecar hop cost: ${SECONDS} s per run, ${CONNECTIONS} connections, half interactive and half batch, class scheduling on\n`);
+    const how = LOAD === 'paced'
+      ? `paced open-loop load, latency from when each request fell due, ${SECONDS} s per target in interleaved one-second slices, up to`
+      : `autocannon load (per-second bursts), one ${SECONDS} s run per target,`;
+    process.stdout.write(`sidecar hop cost: ${how} ${CONNECTIONS} connections per target, half interactive and half batch, class scheduling on\n`);
     process.stdout.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n`);
     const fmt = (v: number): string => v.toFixed(2).padStart(7);
-    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)}\n`);
+    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'cpu µs/req'.padStart(10)}\n`);
     for (const rate of RATES) {
       // Warm every path (connections, JIT) before measuring.
-      for (const t of targets) await autocannon({ url: `http://127.0.0.1:${t.port}/`, connections: CONNECTIONS, overallRate: rate, duration: 2, headers: { host: 'svc' } });
-      const rounds: Map<string, Figures>[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const m = new Map<string, Figures>();
-        for (const t of targets) m.set(t.name, await load(t.port, rate));
-        rounds.push(m);
+      for (const t of targets) await load(t.port, rate, 2, { us: microseconds(), ok: 0, errors: 0, cpuMs: 0 });
+      const tallies = new Map(targets.map((t) => [t.name, { us: microseconds(), ok: 0, errors: 0, cpuMs: 0 } as Tally]));
+      // autocannon runs whole: a one-second run of it ends before a slow target has answered its burst.
+      const sliceSeconds = LOAD === 'paced' ? 1 : SECONDS;
+      for (let slice = 0; slice < SECONDS / sliceSeconds; slice++) {
+        for (let i = 0; i < targets.length; i++) {
+          const t = targets[(slice + i) % targets.length] as (typeof targets)[number];
+          const tally = tallies.get(t.name) as Tally;
+          const cpu = cpuMsOf(t.pid);
+          await load(t.port, rate, sliceSeconds, tally);
+          tally.cpuMs += cpuMsOf(t.pid) - cpu;
+        }
       }
-      // The better round is the one where the direct path was fastest: the least disturbed by the machine.
-      const best = rounds.reduce((a, b) => ((b.get('direct')?.p99 ?? Infinity) < (a.get('direct')?.p99 ?? Infinity) ? b : a));
-      const direct = best.get('direct') as Figures;
+      const at = (name: string, p: number): number => (tallies.get(name) as Tally).us.getValueAtPercentile(p) / 1000;
       for (const t of targets) {
-        const f = best.get(t.name) as Figures;
-        const extra = t.name === 'direct' ? ['', ''] : [fmt(f.p50 - direct.p50), fmt(f.p99 - direct.p99)];
-        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${f.rps.toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(f.p50)} ${fmt(f.p99)} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)}\n`);
+        const f = tallies.get(t.name) as Tally;
+        const extra = t.name === 'direct' ? ['', ''] : [fmt(at(t.name, 50) - at('direct', 50)), fmt(at(t.name, 99) - at('direct', 99))];
+        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${(Number.isNaN(f.cpuMs) || f.ok === 0 ? '' : ((f.cpuMs * 1000) / f.ok).toFixed(0)).padStart(10)}\n`);
       }
     }
+    process.stdout.write(`\nload average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
   } finally {
+    for (const a of agents.values()) a.destroy();
     stop();
     await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
     await rm(dir, { recursive: true, force: true });

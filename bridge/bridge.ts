@@ -15,6 +15,7 @@ import {
   type Clock,
   type Hint,
   type HintSubscription,
+  type ReplicaHints,
   type ServiceWeights,
 } from './hints.ts';
 import { IntentsClient } from './intents-client.ts';
@@ -25,13 +26,15 @@ import type { ArbiterParams } from './arbiter.ts';
 import {
   defaultPolicyParams,
   initialPolicyState,
+  replicasWithoutRoom,
   withHint,
   type IntentDecision,
   type IntentSpec,
   type PolicyParams,
   type PolicyState,
 } from './policy.ts';
-import type { Registry } from './registry.ts';
+import { PathBook } from './paths.ts';
+import { replicasOf, type Registry, type Sidecar } from './registry.ts';
 import type { RegistryStore } from './registry-store.ts';
 
 export interface BridgeOptions {
@@ -70,6 +73,8 @@ export interface BridgeOptions {
   readonly trust?: TrustStore;
   /** Counts publications, hints, intents and errors; its gauges read this bridge. */
   readonly metrics?: BridgeMetrics;
+  /** With a controller: each sidecar→replica path is asked for again this often (ms, default 30 s). */
+  readonly pathRefreshMs?: number;
 }
 
 export const BRIDGE_DEFAULTS = { weightsTtlMs: 30_000, tickMs: 1_000 } as const;
@@ -87,6 +92,12 @@ export class Bridge {
   /** sidecar id → when its weights were last put into effect */
   private readonly appliedAt = new Map<string, number>();
   private weights: Readonly<Record<string, ServiceWeights>> = {};
+  /** Paths and link levels towards the replicas (only with a controller to ask). */
+  private paths: PathBook | undefined;
+  /** sidecar id → the per-replica hints last put into effect (JSON), so a change is sent at once */
+  private readonly sentReplicas = new Map<string, string>();
+  /** The policy params the room rule reads: the path the weights read (worst when no intent moves flows). */
+  private readonly roomParams: PolicyParams;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private pending = false;
@@ -105,6 +116,7 @@ export class Bridge {
     this.params = { ...defaultPolicyParams, ...opts.params };
     this.levers = new Levers(opts.levers ?? 'arbitrated', this.params, opts.arbiter, opts.controllerUrl !== undefined);
     this.clock = opts.clock ?? systemClock;
+    this.roomParams = opts.levers !== 'independent' && opts.controllerUrl === undefined ? { ...this.params, roomBasis: 'worst' } : this.params;
     this.ttlMs = opts.weightsTtlMs ?? BRIDGE_DEFAULTS.weightsTtlMs;
     this.refreshMs = opts.refreshMs ?? Math.floor(this.ttlMs / 3);
     this.rejections = new HintRejections({ name: 'bridge', ...(opts.log ? { log: opts.log } : {}), clock: this.clock });
@@ -142,7 +154,19 @@ export class Bridge {
     this.publisher = publisher;
     this.adapters = [...(this.opts.adapters ?? [new MqttWeightsAdapter(publisher), new HaproxyAdapter(publisher)])];
     if (this.opts.controllerUrl) this.intents = new IntentsClient(this.opts.controllerUrl, { ...(this.opts.controllerToken ? { token: this.opts.controllerToken } : {}) });
-    this.sub = await subscribeHints(this.client, [patterns.costs, patterns.events], (hint) => this.onHint(hint), {
+    const intents = this.intents;
+    if (intents) {
+      this.paths = new PathBook({
+        fetch: (src, dst) => intents.path(src, dst),
+        clock: this.clock,
+        onChange: () => void this.schedule(),
+        ...(this.opts.pathRefreshMs !== undefined ? { refreshMs: this.opts.pathRefreshMs } : {}),
+        ...(log ? { log } : {}),
+      });
+    }
+    // Link states (retained) only when paths are known: their levels go into the sidecars' spans.
+    const wanted = this.paths ? [patterns.costs, patterns.events, patterns.links] : [patterns.costs, patterns.events];
+    this.sub = await subscribeHints(this.client, wanted, (hint) => this.onHint(hint), {
       ...(trust ? { trust } : {}),
       onInvalid: (e, topic) => {
         // Every refusal is counted by code (hints_refused_total); the schema ones also as before.
@@ -159,6 +183,11 @@ export class Bridge {
   /** Folds a hint in and re-runs the policy; exposed so tests and replay can drive it. */
   onHint(hint: Hint): void {
     this.opts.metrics?.hintReceived(hint.kind);
+    if (hint.kind === 'link_state') {
+      if (this.paths?.onLinkState(hint)) this.schedule();
+      return;
+    }
+    if (hint.kind === 'event' && this.paths?.onEvent(hint)) this.schedule();
     const next = withHint(this.state, hint);
     if (next === this.state) return;
     this.state = next;
@@ -198,31 +227,53 @@ export class Bridge {
     this.state = result.state;
     this.weights = result.weights;
     const changed = new Set(result.changed);
+    this.paths?.track(pairsOf(reg));
     for (const sc of reg.sidecars) {
       const last = this.appliedAt.get(sc.id);
-      if (!changed.has(sc.id) && last !== undefined && now - last < this.refreshMs) continue;
-      await this.apply(reg, sc.id, result.weights[sc.id] ?? {}, now);
+      const replicas = this.replicaHints(reg, sc, now);
+      const replicasChanged = this.sentReplicas.get(sc.id) !== JSON.stringify(replicas);
+      if (!changed.has(sc.id) && !replicasChanged && last !== undefined && now - last < this.refreshMs) continue;
+      await this.apply(reg, sc.id, result.weights[sc.id] ?? {}, now, replicas);
     }
     for (const id of this.appliedAt.keys()) if (!reg.sidecars.some((s) => s.id === id)) this.appliedAt.delete(id);
+    for (const id of this.sentReplicas.keys()) if (!reg.sidecars.some((s) => s.id === id)) this.sentReplicas.delete(id);
     // The arbiter's decisions and reasons, on the events topic so the event log and a replay show why.
     for (const e of step.events) await this.publisher?.publish(e).catch((err: unknown) => this.opts.log?.warn({ err }, 'bridge: decision event not published'));
     await this.syncIntents(step.intents);
   }
 
-  private async apply(reg: Registry, sidecarId: string, weights: ServiceWeights, now: number): Promise<void> {
+  /** Per replica the sidecar calls: no room on its path (from the cost row), and the path with its links' levels. */
+  private replicaHints(reg: Registry, sc: Sidecar, now: number): ReplicaHints {
+    // Only the built-in sidecar reads them: HAProxy has no classes to shed and no spans to stamp.
+    if (kindOf(sc) !== 'builtin') return {};
+    const noRoom = new Set(replicasWithoutRoom(reg, sc, this.state.costs, now, this.roomParams));
+    const out: Record<string, ReplicaHints[string]> = {};
+    for (const service of sc.calls) {
+      for (const rep of replicasOf(reg, service)) {
+        const path = this.paths?.pathOf(sc.host, rep.host);
+        if (!noRoom.has(rep.id) && path === undefined) continue;
+        out[rep.id] = { ...(noRoom.has(rep.id) ? { room: false } : {}), ...(path !== undefined ? { path } : {}) };
+      }
+    }
+    return out;
+  }
+
+  private async apply(reg: Registry, sidecarId: string, weights: ServiceWeights, now: number, replicas: ReplicaHints = {}): Promise<void> {
     const sc = reg.sidecars.find((s) => s.id === sidecarId);
     if (!sc) return;
     const adapter = this.adapters.find((a) => a.kind === kindOf(sc));
     if (!adapter) return;
     try {
-      await adapter.apply(sc, weights, this.ttlMs);
+      await adapter.apply(sc, weights, this.ttlMs, replicas);
       this.appliedAt.set(sc.id, now);
+      this.sentReplicas.set(sc.id, JSON.stringify(replicas));
       this.opts.metrics?.weightsApplied(sc.id, adapter.kind);
       if (this.failing.delete(sc.id)) this.opts.log?.info({ sidecar: sc.id }, 'bridge: sidecar reachable again');
       this.opts.log?.debug({ sidecar: sc.id, weights }, 'bridge: weights applied');
     } catch (err) {
       // Not recorded as applied: the next tick tries again.
       this.appliedAt.delete(sc.id);
+      this.sentReplicas.delete(sc.id);
       this.opts.metrics?.adapterError(sc.id, adapter.kind);
       const first = !this.failing.has(sc.id);
       this.failing.add(sc.id);
@@ -237,6 +288,7 @@ export class Bridge {
       try {
         const created = await client.create(spec);
         this.activeIntents.set(spec.key, { id: created.id, spec });
+        if (this.paths?.pin(spec.src, spec.dst, created.links)) this.schedule();
         this.opts.metrics?.intentPosted();
         this.opts.log?.info({ intent: spec, id: created.id, path: created.path }, 'bridge: intent requested');
       } catch (err) {
@@ -253,6 +305,7 @@ export class Bridge {
     try {
       await client.remove(active.id);
       this.activeIntents.delete(key);
+      this.paths?.unpin(active.spec.src, active.spec.dst);
       this.opts.metrics?.intentDeleted();
       this.opts.log?.info({ key, id: active.id }, 'bridge: intent withdrawn');
     } catch (err) {
@@ -266,6 +319,7 @@ export class Bridge {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.paths?.close();
     this.opts.registry.off('change', this.onRegistryChange);
     await this.chain;
     if (this.intents) for (const key of [...this.activeIntents.keys()]) await this.withdraw(this.intents, key);
@@ -274,5 +328,13 @@ export class Bridge {
     this.watch?.stop();
     this.rejections.flush();
     await this.client?.endAsync();
+  }
+}
+
+/** The (sidecar host, replica host) pairs whose paths builtin sidecars are told: one per host pair. */
+function* pairsOf(reg: Registry): Iterable<readonly [string, string]> {
+  for (const sc of reg.sidecars) {
+    if (kindOf(sc) !== 'builtin') continue;
+    for (const service of sc.calls) for (const rep of replicasOf(reg, service)) yield [sc.host, rep.host];
   }
 }

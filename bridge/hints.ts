@@ -3,7 +3,7 @@
 import type { WeightsHint } from '../bus/hints.ts';
 
 /** A cost row carries its entries by column (CostColumns); CostEntry is one destination's entry. */
-export type { CostColumns, CostEntry, CostRowHint, EventHint, Hint, Level, SidecarStatusHint, WeightsHint } from '../bus/hints.ts';
+export type { CostColumns, CostEntry, CostRowHint, EventHint, Hint, Level, LinkStateHint, SidecarStatusHint, WeightsHint } from '../bus/hints.ts';
 export { costColumns, costEntries, costEntryAt, DEFAULT_TTL_MS, isStale, WEIGHT_MAX } from '../bus/hints.ts';
 export { patterns, topics } from '../bus/topics.ts';
 export { parseHint, isSignatureError, type HintError } from '../bus/parse.ts';
@@ -16,3 +16,5 @@ export { systemClock, type Clock } from '../bus/clock.ts';
 
 /** Per service, per replica weight 0..1000. */
 export type ServiceWeights = WeightsHint['services'];
+/** Per replica: whether its path has room, and the path with its links' levels (the weights hint's optional `replicas`). */
+export type ReplicaHints = NonNullable<WeightsHint['replicas']>;

@@ -2,7 +2,7 @@
 // weights each sidecar should use. No clock, no I/O: the runner feeds hints in with
 // `withHint`, calls `computeWeights` and publishes what it returns.
 import { costEntryAt, isStale, type CostEntry, type CostRowHint, type Hint, type ServiceWeights } from './hints.ts';
-import { pidOf, replicasOf, type Registry, type Replica } from './registry.ts';
+import { pidOf, replicasOf, type Registry, type Replica, type Sidecar } from './registry.ts';
 
 export const WEIGHT_TOTAL = 1000;
 
@@ -28,6 +28,9 @@ export interface PolicyParams {
    *  figure): 0 takes every level as given; the arbiter sets the clear mark, so a level the delay
    *  probes raise on an idle link (CPU contention, not this link's queue) moves nothing. */
   readonly levelMinUtilization: number;
+  /** A path whose room (roomOf) is at or under this has no room: sidecars send its replica only their
+   *  highest class. 0.1 with the knee at 0.5 is utilization 95% or more, or availableBps 0. */
+  readonly shedRoom: number;
 }
 
 export const defaultPolicyParams: PolicyParams = {
@@ -40,6 +43,7 @@ export const defaultPolicyParams: PolicyParams = {
   intentClearUtilization: 0.6,
   roomBasis: 'best',
   levelMinUtilization: 0,
+  shedRoom: 0.1,
 };
 
 type Shares = Readonly<Record<string, number>>;
@@ -160,6 +164,44 @@ export function roomOf(entry: CostEntry, params: PolicyParams): number {
   if ((worst ? entry.worstLevel : entry.level) === 'congested' && (u >= params.levelMinUtilization || available === 0)) room = Math.min(room, params.congestedRoomCap);
   if (available === 0) room = 0;
   return room;
+}
+
+/**
+ * Whether the path to a replica has room for the classes below the first. No room: the path (the one
+ * `roomBasis` reads) has a room figure at or under `shedRoom`, or its level is `congested` with load
+ * behind it (utilization at `intentClearUtilization` or above, the arbiter's "hot"). One threshold, no
+ * hysteresis: the cost rows are already smoothed by the controller, and a sidecar told "no room" still
+ * sends its first class, so a flip costs the lower classes one row period at most.
+ */
+export function pathHasRoom(entry: CostEntry, params: PolicyParams): boolean {
+  if (roomOf(entry, params) <= params.shedRoom) return false;
+  const worst = params.roomBasis === 'worst';
+  const level = worst ? entry.worstLevel : entry.level;
+  const u = worst ? entry.worstUtilization : entry.bottleneckUtilization;
+  return !(level === 'congested' && u >= params.intentClearUtilization);
+}
+
+/**
+ * The replicas a sidecar should send only its highest class, from its attachment point's cost row.
+ * Only a fresh row with a reachable entry can say "no room": stale or missing data, an unknown
+ * attachment point, the sidecar's own switch and unreachable replicas (their weight is 0 anyway)
+ * all leave the path with room, so nothing is shed on a guess.
+ */
+export function replicasWithoutRoom(registry: Registry, sidecar: Sidecar, costs: Readonly<Record<string, CostRowHint>>, now: number, params: PolicyParams = defaultPolicyParams): string[] {
+  const srcPid = pidOf(registry, sidecar.host);
+  const row = srcPid === undefined ? undefined : costs[srcPid];
+  if (!row || isStale(row, now)) return [];
+  const out: string[] = [];
+  for (const service of sidecar.calls) {
+    for (const rep of replicasOf(registry, service)) {
+      const dstPid = pidOf(registry, rep.host);
+      if (dstPid === undefined || dstPid === srcPid) continue;
+      const e = entryFor(row, dstPid);
+      if (e === undefined || e.level === 'down' || e.paths === 0) continue;
+      if (!pathHasRoom(e, params) && !out.includes(rep.id)) out.push(rep.id);
+    }
+  }
+  return out;
 }
 
 type Reach = { kind: 'unreachable' } | { kind: 'room'; room: number };

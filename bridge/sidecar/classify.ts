@@ -1,5 +1,5 @@
 // Request classification at the edge of the mesh, and the trace context every hop carries.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { IngressRule } from './config.ts';
 
@@ -50,5 +50,20 @@ export function incomingTraceparent(headers: IncomingHttpHeaders): string | unde
 
 /** The traceparent to send on when no span is written here: the incoming one, else a new one. */
 export function traceparentFor(headers: IncomingHttpHeaders): string {
-  return incomingTraceparent(headers) ?? `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return incomingTraceparent(headers) ?? `00-${randomHex(16)}-${randomHex(8)}-01`;
+}
+
+// New ids come from a pool of random bytes filled in bulk: one call into the CSPRNG per
+// ~170 requests instead of two per request, which showed in the sidecar's profile.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+function randomHex(bytes: number): string {
+  if (poolAt + bytes > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const hex = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return hex;
 }

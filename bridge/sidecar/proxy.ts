@@ -9,7 +9,7 @@ import { classify, incomingTraceparent, PRIORITY_HEADER, TRACEPARENT_HEADER, tra
 import type { IngressRule, ReplicaAddress } from './config.ts';
 import type { SidecarMetrics } from './metrics.ts';
 import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings, type ShedReason } from './scheduler.ts';
-import type { HopTracer } from './spans.ts';
+import { serverTimingMs, type HopTracer } from './spans.ts';
 import { SmoothWeightedRoundRobin } from './swrr.ts';
 import type { WeightStore } from './weights.ts';
 
@@ -40,6 +40,9 @@ interface Hop {
   /** The replica that answered (for the span). */
   replica?: string;
   retried?: boolean;
+  /** With a tracer: how long it waited for a slot, and the upstream's own time (its Server-Timing), ms. */
+  queuedMs?: number;
+  serverMs?: number;
 }
 
 /** How long a shed client is asked to wait before trying again (s). */
@@ -49,15 +52,21 @@ const RETRY_AFTER_S = 1;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const listed = new Set(
-    String(headers['connection'] ?? '')
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  // Every request passes here: no Set or entry arrays unless a Connection header names more to drop.
+  const connection = headers['connection'];
+  const listed = connection ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : undefined;
   const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !listed.has(k)) out[k] = v;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k) && !listed?.has(k)) out[k] = v;
+  }
   return out;
+}
+
+/** Whether a request carries a body (RFC 9112 §6.3: only a Transfer-Encoding or a Content-Length says so). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 class ConnectTimeout extends Error {
@@ -67,12 +76,16 @@ class ConnectTimeout extends Error {
 export class SidecarProxy {
   readonly scheduler: ClassScheduler;
   private readonly pickers = new Map<string, SmoothWeightedRoundRobin>();
+  private readonly serviceNames: readonly string[];
+  /** The weights revision and freshness each service's picker and gauges were last set for. */
+  private readonly weightsSeen = new Map<string, { revision: number; fresh: boolean }>();
   /** Keep-alive agents by "service/replica/class": one class's connections never queue behind another's. */
   private readonly agents = new Map<string, Agent>();
   private readonly expiry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ProxyOptions) {
-    for (const service of Object.keys(opts.services)) this.pickers.set(service, new SmoothWeightedRoundRobin());
+    this.serviceNames = Object.keys(opts.services);
+    for (const service of this.serviceNames) this.pickers.set(service, new SmoothWeightedRoundRobin());
     const settings = { ...DEFAULT_SCHEDULER, ...opts.scheduling };
     const now = opts.now ?? (() => performance.now());
     this.scheduler = new ClassScheduler(settings, (s) => this.pickers.get(s), (s) => (opts.services[s]?.replicas ?? []).map((r) => r.id), now);
@@ -95,20 +108,16 @@ export class SidecarProxy {
     const cls = classify({ method: req.method ?? 'GET', path, headers: req.headers }, this.opts.rules ?? [], this.opts.defaultClass);
     const tracer = this.opts.tracer;
     const opened = tracer?.start(service, cls, req.method ?? 'GET', path, incomingTraceparent(req.headers));
-    const picker = this.pickers.get(service);
-    const weights = this.weightsFor(service);
-    this.opts.metrics.weightsFresh.set(this.opts.weights.fresh() ? 1 : 0);
-    for (const [replica, w] of Object.entries(weights)) this.opts.metrics.weight.set({ service, replica }, w);
-    picker?.setWeights(weights);
-    const headers: OutgoingHttpHeaders = {
-      ...endToEnd(req.headers),
-      [PRIORITY_HEADER]: cls,
-      [TRACEPARENT_HEADER]: opened?.traceparent ?? traceparentFor(req.headers),
-      'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
-    };
+    this.applyWeights(service);
+    const headers = endToEnd(req.headers);
+    headers[PRIORITY_HEADER] = cls;
+    headers[TRACEPARENT_HEADER] = opened?.traceparent ?? traceparentFor(req.headers);
+    const forwardedFor = req.headers['x-forwarded-for'];
+    const peer = req.socket.remoteAddress;
+    headers['x-forwarded-for'] = forwardedFor && peer ? `${forwardedFor}, ${peer}` : forwardedFor || peer || '';
     const hop: Hop = { service, path, cls, headers, start: performance.now() };
     if (tracer && opened) {
-      res.once('close', () => tracer.end(opened.span, { ...(hop.replica ? { replica: hop.replica } : {}), status: res.statusCode, ...(hop.retried ? { retried: true } : {}), ...(res.writableFinished ? {} : { error: 'aborted' }) }));
+      res.once('close', () => tracer.end(opened.span, { ...(hop.replica ? { replica: hop.replica } : {}), status: res.statusCode, ...(hop.retried ? { retried: true } : {}), ...(hop.queuedMs !== undefined ? { queuedMs: hop.queuedMs } : {}), ...(hop.serverMs !== undefined ? { serverMs: hop.serverMs } : {}), ...(res.writableFinished ? {} : { error: 'aborted' }) }));
     }
     this.scheduler.submit(
       service,
@@ -116,11 +125,28 @@ export class SidecarProxy {
       (replica) => {
         // The caller may have gone away while the request waited.
         if (res.destroyed) return this.scheduler.release(service, replica);
+        if (tracer) hop.queuedMs = performance.now() - hop.start;
         this.attempt(req, res, hop, replica, new Set(), false);
       },
       (reason) => this.shed(res, service, cls, reason),
     );
   };
+
+  /**
+   * Gives the picker and the gauges the weights in force, only when they changed (a new hint, or
+   * freshness lost or regained): sorting and keying them on every request cost the hot path.
+   */
+  private applyWeights(service: string): void {
+    const store = this.opts.weights;
+    const fresh = store.fresh();
+    const seen = this.weightsSeen.get(service);
+    if (seen && seen.revision === store.revision && seen.fresh === fresh) return;
+    this.weightsSeen.set(service, { revision: store.revision, fresh });
+    const weights = this.weightsFor(service);
+    this.opts.metrics.weightsFresh.set(fresh ? 1 : 0);
+    for (const [replica, w] of Object.entries(weights)) this.opts.metrics.weight.set({ service, replica }, w);
+    this.pickers.get(service)?.setWeights(weights);
+  }
 
   private shed(res: ServerResponse, service: string, cls: string, reason: ShedReason): void {
     this.opts.metrics.shed.inc({ service, class: cls, reason });
@@ -151,7 +177,7 @@ export class SidecarProxy {
     } else {
       host = req.headers.host?.replace(/:\d+$/, '');
     }
-    const names = Object.keys(this.opts.services);
+    const names = this.serviceNames;
     if (host !== undefined && this.opts.services[host]) return { service: host, path };
     // A sidecar for a single service needs no naming: anything sent to it is for that service.
     if (names.length === 1 && names[0] !== undefined) return { service: names[0], path };
@@ -185,7 +211,9 @@ export class SidecarProxy {
     const onConnected = () => {
       connected = true;
       // Only now does the body start to flow: a failed connect leaves it unread, for the retry.
-      req.pipe(up);
+      // Most requests have none: ending at once spares the pipe's listeners and ticks.
+      if (hasBody(req)) req.pipe(up);
+      else up.end();
     };
     up.on('socket', (sock) => {
       if (!sock.connecting) return onConnected();
@@ -200,10 +228,13 @@ export class SidecarProxy {
     up.on('response', (ur) => {
       ctx.replica = replicaId;
       ctx.retried = retried;
+      if (this.opts.tracer) ctx.serverMs = serverTimingMs(ur.headers['server-timing']);
       const labels = { service: ctx.service, replica: replicaId, class: ctx.cls };
       this.opts.metrics.requests.inc(labels);
       this.opts.metrics.latency.observe(labels, (performance.now() - ctx.start) / 1000);
-      res.writeHead(ur.statusCode ?? 502, { ...endToEnd(ur.headers), [REPLICA_HEADER]: replicaId });
+      const headers = endToEnd(ur.headers);
+      headers[REPLICA_HEADER] = replicaId;
+      res.writeHead(ur.statusCode ?? 502, headers);
       ur.pipe(res);
       ur.on('error', () => res.destroy());
     });

@@ -10,6 +10,7 @@ import type { SidecarConfig } from './config.ts';
 import { SidecarMetrics } from './metrics.ts';
 import { SidecarProxy } from './proxy.ts';
 import type { SchedulerSettings } from './scheduler.ts';
+import { ReplicaPaths } from './paths.ts';
 import { HopTracer } from './spans.ts';
 import { WeightStore } from './weights.ts';
 
@@ -37,6 +38,8 @@ export class BuiltinSidecar {
   readonly metrics = new SidecarMetrics();
   readonly weights: WeightStore;
   readonly proxy: SidecarProxy;
+  /** The bridge's word on each replica's path: room (to the scheduler) and links with levels (to the spans). */
+  readonly paths: ReplicaPaths;
   private readonly tracer: HopTracer | undefined;
   private readonly clock: Clock;
   private proxyServer: Server | undefined;
@@ -61,6 +64,8 @@ export class BuiltinSidecar {
       ...(c.scheduling ? { scheduling: schedulingOf(c.scheduling), sourceAddresses: sourceAddressesOf(c.scheduling) } : {}),
       ...(this.tracer ? { tracer: this.tracer } : {}),
     });
+    this.paths = new ReplicaPaths(c.services, this.proxy.scheduler, this.clock);
+    if (this.tracer) this.tracer.paths = this.paths;
   }
 
   get id(): string {
@@ -128,7 +133,9 @@ export class BuiltinSidecar {
   /** Takes a weights hint (from the bus, or directly in tests). */
   onHint(hint: Hint): void {
     if (hint.kind !== 'weights' || hint.sidecarId !== this.id) return;
-    if (this.weights.update(hint)) this.opts.log?.debug({ services: hint.services }, 'sidecar: weights updated');
+    if (!this.weights.update(hint)) return;
+    this.paths.update(hint);
+    this.opts.log?.debug({ services: hint.services, replicas: hint.replicas }, 'sidecar: weights updated');
   }
 
   private async admin(url: string, res: import('node:http').ServerResponse): Promise<void> {
@@ -140,7 +147,7 @@ export class BuiltinSidecar {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, mqtt: this.client?.connected ?? false }));
     } else if (path === '/weights') {
       const body = Object.fromEntries(Object.keys(this.opts.config.services).map((s) => [s, this.proxy.weightsFor(s)]));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fresh: this.weights.fresh(), services: body }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fresh: this.weights.fresh(), services: body, withoutRoom: this.paths.withoutRoom() }));
     } else {
       res.writeHead(404).end();
     }
@@ -154,6 +161,7 @@ export class BuiltinSidecar {
       await this.sub?.close();
       await this.client.endAsync(true);
     }
+    this.paths.close();
     this.proxy.close();
     await Promise.all([this.proxyServer, this.adminServer].map((s) => (s ? close(s) : undefined)));
     // After the servers: the last hops' spans end when their connections close.

@@ -1,9 +1,10 @@
 // Spans of the sidecar's hops (OpenTelemetry), exported as OTLP JSON: one
 // ExportTraceServiceRequest per line to a file (the layout of the collector's file exporter),
 // or over OTLP/HTTP to a collector. Each span carries the request's class and the replica that
-// answered, and continues the trace the request arrived with.
+// answered, the network path to it with its links' levels (from the bridge, when it said), and
+// continues the trace the request arrived with.
 import { appendFile } from 'node:fs/promises';
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -48,11 +49,37 @@ export interface HopOutcome {
   readonly status?: number;
   readonly error?: string;
   readonly retried?: boolean;
+  /** Time the request waited in the sidecar for a slot (ms). */
+  readonly queuedMs?: number;
+  /** The upstream's own time for the request, from its Server-Timing header (ms). */
+  readonly serverMs?: number;
+}
+
+/**
+ * The total of the `dur` figures of a Server-Timing header (W3C Server Timing: `app;dur=12.3, db;dur=4`),
+ * or undefined without one: the time the upstream says it spent, so a span can split its duration
+ * into the upstream's part and the rest (network and sidecars).
+ */
+export function serverTimingMs(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  let total: number | undefined;
+  for (const m of String(header).matchAll(/;\s*dur=([0-9.]+)/g)) {
+    const v = Number(m[1]);
+    if (Number.isFinite(v)) total = (total ?? 0) + v;
+  }
+  return total;
+}
+
+/** The span attributes of the path to a replica, worked out when the bridge's hint arrived (paths.ts). */
+export interface PathAttributesSource {
+  attributesOf(replica: string): Attributes | undefined;
 }
 
 export class HopTracer {
   private readonly provider: TracerProvider;
   private readonly tracer: Tracer;
+  /** Where each hop's path attributes come from; set once the sidecar holds them. */
+  paths: PathAttributesSource | undefined;
 
   constructor(sidecarId: string, settings: TracingSettings) {
     const exporters: SpanExporter[] = [];
@@ -85,9 +112,16 @@ export class HopTracer {
   }
 
   end(span: Span, outcome: HopOutcome): void {
-    if (outcome.replica !== undefined) span.setAttribute('meshflow.replica', outcome.replica);
+    if (outcome.replica !== undefined) {
+      span.setAttribute('meshflow.replica', outcome.replica);
+      // meshflow.path.links / .levels / .worst_level (/ .room): the path as the bridge last described it.
+      const path = this.paths?.attributesOf(outcome.replica);
+      if (path !== undefined) span.setAttributes(path);
+    }
     if (outcome.status !== undefined) span.setAttribute('http.response.status_code', outcome.status);
     if (outcome.retried) span.setAttribute('meshflow.retried', true);
+    if (outcome.queuedMs !== undefined) span.setAttribute('meshflow.queue_ms', outcome.queuedMs);
+    if (outcome.serverMs !== undefined) span.setAttribute('meshflow.upstream.server_ms', outcome.serverMs);
     if (outcome.error !== undefined || (outcome.status ?? 0) >= 500) span.setStatus({ code: SpanStatusCode.ERROR, ...(outcome.error ? { message: outcome.error } : {}) });
     span.end();
   }

@@ -5,6 +5,7 @@ import type { Clock, WeightsHint } from '../hints.ts';
 export class WeightStore {
   private hint: WeightsHint | undefined;
   private expiresAt = -Infinity;
+  private taken = 0;
 
   constructor(private readonly clock: Pick<Clock, 'now'>) {}
 
@@ -17,7 +18,13 @@ export class WeightStore {
     // from long ago is not made fresh by arriving now, and a sender clock running ahead
     // cannot extend its own hints.
     this.expiresAt = Math.min(hint.ts, now) + hint.ttlMs;
+    this.taken++;
     return true;
+  }
+
+  /** Counts the hints taken, so a reader can tell cheaply whether the weights changed. */
+  get revision(): number {
+    return this.taken;
   }
 
   fresh(): boolean {

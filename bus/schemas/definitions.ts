@@ -198,6 +198,27 @@ export const WeightsSchema = Type.Object(
       Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: WEIGHT_MAX })),
       { description: 'service -> replica id -> weight (0..1000)' },
     ),
+    // Optional, so a hint without it reads as before: every path has room and no path is known.
+    replicas: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            room: Type.Optional(
+              Type.Boolean({ description: "false: the path from the sidecar's attachment point to this replica's has no room; the sidecar sends it only its highest class (absent: room)" }),
+            ),
+            path: Type.Optional(
+              Type.Array(Type.Object({ link: LinkId, level: Type.Optional(Level) }, strict), {
+                maxItems: 64,
+                description: "the links the controller forwards this traffic over, in order, each with its level when the hint was made (absent: the link's state is not known)",
+              }),
+            ),
+          },
+          strict,
+        ),
+        { description: 'replica id -> what the network says of the path to it' },
+      ),
+    ),
   },
   { ...strict, title: 'meshflow weights hint', $id: 'urn:meshflow:hint:v1:weights' },
 );

@@ -125,6 +125,8 @@ describe('bridge runner (embedded broker, stand-in controller)', function () {
     assert.equal(w.services['orders']?.['orders-a'], 833);
     await waitFor('intent posted', () => ctl.posted.length === 1);
     assert.deepEqual(ctl.posted[0], { src: 'h1', dst: 'h3', policy: 'least-congested', ipProto: 6, dstPort: 8080, priority: 'high' });
+    // The bridge holds the intent once the controller's answer is in, a moment after the controller saw the request.
+    await waitFor('intent held', () => bridge.currentIntents.length === 1);
     assert.deepEqual(bridge.currentIntents.map((i) => i.id), ['intent-1']);
   });
 

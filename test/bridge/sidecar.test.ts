@@ -87,6 +87,11 @@ describe('bridge built-in sidecar: pieces', () => {
     assert.equal(traceparentFor({ traceparent: tp }), tp);
     assert.match(traceparentFor({}), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     assert.notEqual(traceparentFor({ traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' }).slice(3, 35), '0'.repeat(32));
+    // New ids come from a pool of random bytes: across its refills they stay well formed and distinct.
+    const fresh = Array.from({ length: 1000 }, () => traceparentFor({}));
+    for (const id of fresh) assert.match(id, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    assert.equal(new Set(fresh.map((id) => id.slice(3, 35))).size, fresh.length);
+    assert.equal(new Set(fresh.map((id) => id.slice(36, 52))).size, fresh.length);
   });
 
   it('rejects a bad config naming the place', () => {

@@ -48,7 +48,7 @@ const FIELDS = {
   },
   event: { required: [...ENVELOPE, 'event'], optional: [...ENVELOPE_OPTIONAL, 'linkId', 'dpid', 'level', 'utilization', 'detail'] },
   cost_row: { required: [...ENVELOPE, 'srcPid', 'costs'], optional: [...ENVELOPE_OPTIONAL] },
-  weights: { required: [...ENVELOPE, 'sidecarId', 'services'], optional: [...ENVELOPE_OPTIONAL] },
+  weights: { required: [...ENVELOPE, 'sidecarId', 'services'], optional: [...ENVELOPE_OPTIONAL, 'replicas'] },
   sidecar_status: { required: [...ENVELOPE, 'sidecarId', 'state'], optional: [...ENVELOPE_OPTIONAL, 'host', 'services'] },
   controller_status: { required: [...ENVELOPE, 'controllerId', 'state'], optional: [...ENVELOPE_OPTIONAL, 'apiUrl'] },
 } as const;

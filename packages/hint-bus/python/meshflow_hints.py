@@ -84,6 +84,7 @@ class CostRow(Envelope, total=False):
 class Weights(Envelope, total=False):
     sidecarId: str
     services: dict[str, dict[str, float]]
+    replicas: dict[str, dict[str, Any]]
 
 
 class SidecarStatus(Envelope, total=False):

@@ -97,6 +97,8 @@ export interface WeightsHint extends Envelope<'weights'> {
   readonly sidecarId: string;
   /** service -> replica id -> weight (0..1000) */
   readonly services: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** replica id -> the path to it: `room: false` (send it only the highest class) and its links with their levels. */
+  readonly replicas?: Readonly<Record<string, { readonly room?: boolean; readonly path?: readonly { readonly link: string; readonly level?: Level }[] }>>;
 }
 
 export interface SidecarStatusHint extends Envelope<'sidecar_status'> {

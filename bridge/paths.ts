@@ -1,0 +1,199 @@
+// The network path from each sidecar's host to each replica's host, as the controller forwards it,
+// with each link's level: what the bridge hands the sidecars so their spans can say which links a
+// request crossed and how loaded they were. Paths come from the controller's REST API (asked when a
+// pair first appears, when a link on it goes down, and every `refreshMs` as a safety net for links
+// coming up). While one of this bridge's intents carries a pair's traffic, its path is the intent's
+// (from the intent's answer, then path_change events), which forwarding's /paths does not show.
+// Levels come from the retained link states. A link state touches
+// only the pairs whose path crosses that link (an index by link), so a link state costs O(1) unless
+// its level changed, and then O(pairs on that link): never a pass over every host or flow.
+import type { Logger } from 'pino';
+import type { Clock, EventHint, Level, LinkStateHint } from './hints.ts';
+
+export interface PathLink {
+  readonly link: string;
+  /** Absent while no link state for it has been seen. */
+  readonly level?: Level;
+}
+
+/** The links forwarding takes between two hosts, or undefined when the controller knows no path. */
+export type PathFetcher = (src: string, dst: string) => Promise<readonly string[] | undefined>;
+
+interface Pair {
+  readonly src: string;
+  readonly dst: string;
+  links: readonly string[] | undefined;
+  /** When to ask the controller again (0: at once). */
+  nextAt: number;
+  /** Intents of this bridge between the two hosts: their path is the intent's, which forwarding's /paths does not show. */
+  pins: number;
+}
+
+export interface PathBookOptions {
+  readonly fetch: PathFetcher;
+  readonly clock: Pick<Clock, 'now'>;
+  /** Called when a tracked path or a level on one changed (the runner re-publishes). */
+  readonly onChange: () => void;
+  /** Every path is asked for again this often, so a link that came up is used (ms). */
+  readonly refreshMs?: number;
+  /** After a failed request (ms). */
+  readonly retryMs?: number;
+  readonly log?: Logger;
+}
+
+const keyOf = (src: string, dst: string): string => `${src}>${dst}`;
+
+export class PathBook {
+  private readonly levels = new Map<string, Level>();
+  private readonly pairs = new Map<string, Pair>();
+  /** link id → keys of the pairs whose path crosses it */
+  private readonly byLink = new Map<string, Set<string>>();
+  private pumping = false;
+  private closed = false;
+  private readonly refreshMs: number;
+  private readonly retryMs: number;
+
+  constructor(private readonly opts: PathBookOptions) {
+    this.refreshMs = opts.refreshMs ?? 30_000;
+    this.retryMs = opts.retryMs ?? 5_000;
+  }
+
+  /** Folds a link state in; true when the level of a link on a tracked path changed. */
+  onLinkState(h: LinkStateHint): boolean {
+    if (this.levels.get(h.linkId) === h.level) return false;
+    this.levels.set(h.linkId, h.level);
+    const keys = this.byLink.get(h.linkId);
+    if (keys === undefined) return false;
+    if (h.level === 'down') this.due(keys);
+    return true;
+  }
+
+  /** link_down: the pairs over it are asked for again; path_change (an intent moved): its pair takes the new links. */
+  onEvent(h: EventHint): boolean {
+    if (h.event === 'link_down' && h.linkId !== undefined) {
+      this.levels.set(h.linkId, 'down');
+      const keys = this.byLink.get(h.linkId);
+      if (keys !== undefined) this.due(keys);
+      return keys !== undefined;
+    }
+    if (h.event === 'path_change' && h.detail !== undefined) {
+      const { src, dst, toLinks } = h.detail;
+      if (typeof src !== 'string' || typeof dst !== 'string') return false;
+      const pair = this.pairs.get(keyOf(src, dst));
+      if (pair === undefined) return false;
+      if (Array.isArray(toLinks) && toLinks.every((l) => typeof l === 'string')) {
+        const changed = this.setLinks(pair, toLinks as string[]);
+        pair.nextAt = this.opts.clock.now() + this.refreshMs;
+        return changed;
+      }
+      // The intent lost its path: forwarding's own path applies again.
+      pair.pins = 0;
+      pair.nextAt = 0;
+      this.pump();
+    }
+    return false;
+  }
+
+  /** Tracks exactly these (source host, destination host) pairs; new and due ones are asked for. */
+  track(wanted: Iterable<readonly [string, string]>): void {
+    const keep = new Set<string>();
+    for (const [src, dst] of wanted) {
+      const k = keyOf(src, dst);
+      keep.add(k);
+      if (!this.pairs.has(k)) this.pairs.set(k, { src, dst, links: undefined, nextAt: 0, pins: 0 });
+    }
+    for (const [k, pair] of this.pairs) {
+      if (keep.has(k)) continue;
+      this.setLinks(pair, undefined);
+      this.pairs.delete(k);
+    }
+    this.pump();
+  }
+
+  /** An intent between two hosts now carries the traffic: its links (when the controller said) replace forwarding's, and
+   *  only path_change events move them until `unpin`. */
+  pin(src: string, dst: string, links: readonly string[] | undefined): boolean {
+    const pair = this.pairs.get(keyOf(src, dst));
+    if (pair === undefined) return false;
+    pair.pins++;
+    return links !== undefined && this.setLinks(pair, links);
+  }
+
+  /** The intent is withdrawn: forwarding's path applies again, asked for at once. */
+  unpin(src: string, dst: string): void {
+    const pair = this.pairs.get(keyOf(src, dst));
+    if (pair === undefined) return;
+    pair.pins = Math.max(0, pair.pins - 1);
+    pair.nextAt = 0;
+    this.pump();
+  }
+
+  /** The path between two hosts with each link's level now, or undefined when not known. */
+  pathOf(src: string, dst: string): PathLink[] | undefined {
+    const links = this.pairs.get(keyOf(src, dst))?.links;
+    if (links === undefined) return undefined;
+    return links.map((link) => {
+      const level = this.levels.get(link);
+      return level === undefined ? { link } : { link, level };
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private due(keys: Iterable<string>): void {
+    for (const k of keys) {
+      const p = this.pairs.get(k);
+      if (p) p.nextAt = 0;
+    }
+    this.pump();
+  }
+
+  /** Asks for due paths one at a time, off the policy run: a slow controller delays no weights. */
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    void (async () => {
+      try {
+        for (;;) {
+          const now = this.opts.clock.now();
+          let next: Pair | undefined;
+          // A pinned pair with known links follows its intent (path_change events), not forwarding.
+          for (const p of this.pairs.values()) if (p.nextAt <= now && (p.pins === 0 || p.links === undefined)) next = p;
+          if (next === undefined || this.closed) return;
+          const pair = next;
+          try {
+            const links = await this.opts.fetch(pair.src, pair.dst);
+            pair.nextAt = this.opts.clock.now() + this.refreshMs;
+            if (this.pairs.get(keyOf(pair.src, pair.dst)) === pair && this.setLinks(pair, links)) this.opts.onChange();
+          } catch (err) {
+            pair.nextAt = this.opts.clock.now() + this.retryMs;
+            this.opts.log?.debug({ err, src: pair.src, dst: pair.dst }, 'bridge: path not known; asking again later');
+          }
+        }
+      } finally {
+        this.pumping = false;
+      }
+    })();
+  }
+
+  /** Replaces a pair's links and the index; true when they differ. */
+  private setLinks(pair: Pair, links: readonly string[] | undefined): boolean {
+    const before = pair.links;
+    if (before === links || (before !== undefined && links !== undefined && before.length === links.length && before.every((l, i) => l === links[i]))) return false;
+    const k = keyOf(pair.src, pair.dst);
+    for (const l of before ?? []) {
+      const s = this.byLink.get(l);
+      s?.delete(k);
+      if (s?.size === 0) this.byLink.delete(l);
+    }
+    for (const l of links ?? []) {
+      let s = this.byLink.get(l);
+      if (s === undefined) this.byLink.set(l, (s = new Set()));
+      s.add(k);
+    }
+    pair.links = links;
+    return true;
+  }
+}
