@@ -176,8 +176,13 @@ export function chartSpec(spec: ChartSpec): TopLevelSpec {
 }
 
 /** The chart as a standalone SVG document. */
-export async function lineChart(spec: ChartSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(chartSpec(spec)).spec), { renderer: 'none' });
+export function lineChart(spec: ChartSpec): Promise<string> {
+  return svgOf(chartSpec(spec));
+}
+
+/** Any Vega-Lite specification rendered to a standalone SVG document. */
+export async function svgOf(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
     return svg.endsWith('\n') ? svg : `${svg}\n`;

@@ -15,10 +15,10 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-export function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on `host`:`port` (loopback unless told). */
+export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connect(port, host);
     s.once('connect', () => {
       s.destroy();
       resolve(true);

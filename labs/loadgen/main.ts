@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import type { RequestRecord } from './record.ts';
+import { traceKept, type RequestRecord } from './record.ts';
 import { dueCount, dueTime, totalRequests } from './schedule.ts';
 
 const { values } = parseArgs({
@@ -63,7 +63,7 @@ function fire(i: number): void {
       ...(replica ? { replica } : {}),
       ...(error ? { error } : {}),
       ...(seen.cls !== undefined ? { seenClass: seen.cls } : {}),
-      ...(traceparent !== undefined && status !== 0 ? { traceKept: seen.trace === traceparent } : {}),
+      ...(traceparent !== undefined && status !== 0 ? { traceKept: traceKept(traceparent, seen.trace) } : {}),
     };
     out.write(`${JSON.stringify(rec)}\n`);
     done++;

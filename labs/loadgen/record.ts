@@ -17,8 +17,20 @@ export interface RequestRecord {
   readonly bytes: number;
   /** The class the last service hop saw (its x-meshflow-class answer header), when it said. */
   readonly seenClass?: string;
-  /** With --trace: whether the last hop saw the traceparent this request was sent with. */
+  /** With --trace: whether the last hop saw the trace this request was sent in (traceKept()). */
   readonly traceKept?: boolean;
+}
+
+/**
+ * Whether a traceparent the last hop saw continues the one a request was sent with: the same
+ * version and trace id. The parent id is each hop's own (a sidecar that writes spans sends its
+ * span on as the parent), so it is not compared.
+ */
+export function traceKept(sent: string, seen: string | undefined): boolean {
+  if (seen === undefined) return false;
+  const [v1, t1] = sent.split('-');
+  const [v2, t2] = seen.split('-');
+  return t1 !== undefined && v1 === v2 && t1 === t2;
 }
 
 export function isError(r: RequestRecord): boolean {

@@ -63,7 +63,7 @@ export interface PriorityIntentRequest {
   readonly dst: string;
   readonly policy: 'shortest';
   readonly ipProto: 6;
-  readonly dstPort: number;
+  readonly dstPort?: number;
   readonly priority: 'high' | 'normal' | 'low';
 }
 

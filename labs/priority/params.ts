@@ -10,28 +10,33 @@ import type { IntentSeen, TcReading } from './netops.ts';
 
 export type ClassName = 'high' | 'low';
 /** off and on always; the ablation adds all layers but one, for each layer it can turn off. */
-export type VariantName = 'off' | 'on' | 'no-sidecar' | 'no-network' | 'no-host' | 'no-compute';
+export type VariantName = 'off' | 'on' | 'calm' | 'no-sidecar' | 'no-network' | 'no-host' | 'no-compute' | 'no-transport' | 'no-queue';
 
 /**
  * The layers of prioritisation the lab can turn on: the client sidecar's class scheduling, the
- * network's part (priority intents: DSCP marks and the controller's queues), the sending host's
- * kernel (a prio qdisc on B's interface, host.ts) and compute priority at service B (its workers
- * serve the interactive class first). Message-queue priority and per-class transport are not in
- * this lab yet (see labs/README.md).
+ * network's part (priority intents on the classes' source addresses: DSCP marks and the
+ * controller's queues), the sending host's kernel (a prio qdisc on B's interface, host.ts),
+ * compute priority at service B (its workers serve the interactive class first), per-class
+ * transport (TCP congestion control per class route, transport.ts) and the message queue's
+ * priority (A hands work to B through RabbitMQ, the class as the message priority).
  */
 export interface Layers {
   readonly sidecar: boolean;
   readonly network: boolean;
   readonly host: boolean;
   readonly compute: boolean;
+  readonly transport: boolean;
+  readonly queue: boolean;
 }
 
 export interface VariantPlan {
   readonly name: VariantName;
   readonly layers: Layers;
+  /** The batch class and the bulk transfer run (the congestion); calm: the interactive class alone. */
+  readonly congested: boolean;
 }
 
-/** Environment switch for the ablation (six variants, about 4 minutes more than the two of CI). */
+/** Environment switch for the ablation (nine variants, about 6 minutes more than the two of CI). */
 export const ABLATION_ENV = 'MESHFLOW_PRIORITY_ABLATION';
 
 /**
@@ -40,16 +45,21 @@ export const ABLATION_ENV = 'MESHFLOW_PRIORITY_ABLATION';
  * sidecar's scheduling have something to order, and runs all layers on, then each off in turn.
  */
 export function variantPlan(ablation: boolean): VariantPlan[] {
-  const none: Layers = { sidecar: false, network: false, host: false, compute: false };
-  if (!ablation) return [{ name: 'off', layers: none }, { name: 'on', layers: { ...none, network: true } }];
-  const all: Layers = { sidecar: true, network: true, host: true, compute: true };
+  const none: Layers = { sidecar: false, network: false, host: false, compute: false, transport: false, queue: false };
+  const run = (name: VariantName, layers: Layers, congested = true): VariantPlan => ({ name, layers, congested });
+  if (!ablation) return [run('off', none), run('on', { ...none, network: true })];
+  const all: Layers = { sidecar: true, network: true, host: true, compute: true, transport: true, queue: true };
   return [
-    { name: 'off', layers: none },
-    { name: 'on', layers: all },
-    { name: 'no-sidecar', layers: { ...all, sidecar: false } },
-    { name: 'no-network', layers: { ...all, network: false } },
-    { name: 'no-host', layers: { ...all, host: false } },
-    { name: 'no-compute', layers: { ...all, compute: false } },
+    run('off', none),
+    run('on', all),
+    // The goal's yardstick: the interactive class's latency with every layer on and nothing competing.
+    run('calm', all, false),
+    run('no-sidecar', { ...all, sidecar: false }),
+    run('no-network', { ...all, network: false }),
+    run('no-host', { ...all, host: false }),
+    run('no-compute', { ...all, compute: false }),
+    run('no-transport', { ...all, transport: false }),
+    run('no-queue', { ...all, queue: false }),
   ];
 }
 
@@ -59,10 +69,15 @@ export const PRIORITY = {
   serviceB: { host: 'b', normalPort: 8083 },
   client: 'c',
   classes: {
-    /** Small answers at a steady rate: the latency-sensitive class (about 1.3 Mbit/s). */
-    high: { pathPrefix: '/interactive', upstream: 'b-interactive', port: 8081, rate: 20, sizeBytes: 8_000 },
+    /** Small answers at a steady rate: the latency-sensitive class (about 1.3 Mbit/s). `address`: the
+     *  source address A's sidecar sends this class from (an extra address of host a, transport.ts);
+     *  `congctl`: its TCP congestion control when the transport layer is on: bbr (low queueing delay)
+     *  for interactive, loss-based cubic for batch. This machine's default is bbr, so there the layer
+     *  changes the batch class alone. Measured (labs/README.md): reno for batch cost it about a third of
+     *  its closed-loop throughput and gained interactive nothing beyond run-to-run noise. */
+    high: { pathPrefix: '/interactive', upstream: 'b-interactive', port: 8081, rate: 20, sizeBytes: 8_000, address: '10.0.0.12', congctl: 'bbr', table: 112 },
     /** Large answers, open loop: alone they keep the bottleneck busy most of the time. */
-    low: { pathPrefix: '/batch', upstream: 'b-batch', port: 8082, rate: 2, sizeBytes: 400_000 },
+    low: { pathPrefix: '/batch', upstream: 'b-batch', port: 8082, rate: 2, sizeBytes: 400_000, address: '10.0.0.13', congctl: 'cubic', table: 113 },
   },
   /** A bulk TCP transfer B→A (iperf3 -R) marked low: backup traffic beside the batch requests,
    *  so that a queue builds at the bottleneck whatever the batch requests' timing. 0: none. */
@@ -76,14 +91,20 @@ export const PRIORITY = {
   hostLinkMbit: 20,
   /** Service B's simulated work per request and its workers: the short run gives it next to none. */
   serviceWork: { workMs: 1, workers: 0 },
-  /** In the ablation B is busy (one worker, 30 ms a request: about two thirds of its time at 22 requests/s),
+  /** In the ablation the batch class is a closed loop of `batchConcurrency` requests in flight
+   *  (closed-loop.ts), so its throughput shows what the other class takes from it; B is busy (one worker, 30 ms a request: about two thirds of its time at 22 requests/s),
    *  and the client's sidecar holds requests beyond a few in flight to A, highest class first. */
-  ablation: { workMs: 30, workers: 1, sidecarConcurrency: 12, sidecarQueueLimit: 256 },
+  ablation: { workMs: 20, workers: 1, sidecarConcurrency: 12, sidecarQueueLimit: 256, batchConcurrency: 2 },
+  /** The message-queue hop (ablation only: RabbitMQ takes seconds to start): A hands each request's
+   *  work to B's one consumer through a priority queue, `workMs` of work per message, before it
+   *  calls B; the class becomes the message priority (off: every message 0). */
+  queue: { name: 'svc-b-work', workMs: 15, consumers: 1, priorities: { high: 9, normal: 5, low: 1 } },
 } as const;
 
 export interface VariantData {
   readonly variant: VariantName;
   readonly layers: Layers;
+  readonly congested: boolean;
   readonly dir: string;
   /** Due time of the first request (ms epoch): second 0 of every chart. */
   readonly startMs: number;
@@ -95,14 +116,23 @@ export interface VariantData {
   /** Rules setting ip_dscp, per bridge, read while the intents were in force (on only). */
   readonly flows: Readonly<Record<string, readonly DscpRule[]>>;
   readonly intents: readonly IntentSeen[];
+  /** Congestion control of B's connections to each class address at the end of the run (ss -ti), counted. */
+  readonly congestion: Readonly<Record<ClassName, Readonly<Record<string, number>>>>;
 }
 
 export interface PriorityData {
-  /** Whether this run was the ablation (all five variants). */
+  /** Whether this run was the ablation (all the variants of variantPlan(true)). */
   readonly ablation: boolean;
   readonly topology: Topology;
   readonly variants: readonly VariantData[];
   readonly linkNames: Readonly<Record<string, string>>;
   /** The interfaces of the bottleneck: s1's port towards s2 and s2's towards s1. */
   readonly bottleneck: { readonly s1: string; readonly s2: string };
+  /** The congestion controls the kernel offers, and its default (the transport layer's "off"). */
+  readonly transport: { readonly available: readonly string[]; readonly default: string };
+  /** The queue hop's broker, when the run had one (the ablation): how long it took to start. */
+  readonly queue?: { readonly startMs: number };
 }
+
+/** The spans of the client's and A's sidecars, in each variant's folder (the report's waterfall reads them). */
+export const SPAN_FILES = ['spans-client.jsonl', 'spans-a.jsonl'] as const;

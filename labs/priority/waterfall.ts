@@ -4,14 +4,15 @@
 //
 // The split, per hop (one span): the span runs from the request reaching the sidecar to the answer
 // leaving it. `meshflow.queue_ms` is the wait for a slot in the sidecar; `meshflow.upstream.server_ms`
-// is the time the callee says it spent (its Server-Timing header). So the hop's network time is
-// duration − queue − server, and the callee's own service time is server − the hops it made itself
-// (its child spans). A hop whose callee gave no Server-Timing cannot be split: its remainder counts
+// is the time the callee says it spent (its Server-Timing header). The callee's own service time is
+// server − the hops it made itself (its child spans), and the request's network time is what is left
+// of its latency after the queues and the services (a hop's own duration − queue − server, drawn in
+// the waterfall, overlaps its child hops' while an answer streams through both). A hop whose callee gave no Server-Timing cannot be split: its remainder counts
 // as "network + service" (undivided), so nothing is guessed. The waterfall draws a hop's network
 // time half before and half after the callee's time: the spans say how much, not when.
 import { readFile } from 'node:fs/promises';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { svgOf } from '../chart.ts';
 
 /** One hop as a sidecar recorded it. Times in ms since the epoch (fractional). */
 export interface HopSpan {
@@ -203,9 +204,7 @@ export function breakdowns(spans: readonly HopSpan[]): RequestBreakdown[] {
         if (h.serverMs !== undefined) {
           const server = Math.min(rest, Math.max(0, h.serverMs));
           const network = rest - server;
-          const own = Math.max(0, server - inner);
-          parts.network += network;
-          parts.service += own;
+          parts.service += Math.max(0, server - inner);
           const n0 = s0 + queue;
           segments.push({ hop: label, part: 'network', fromMs: n0, toMs: n0 + network / 2 });
           segments.push({ hop: label, part: 'service', fromMs: n0 + network / 2, toMs: n0 + network / 2 + server });
@@ -220,6 +219,10 @@ export function breakdowns(spans: readonly HopSpan[]): RequestBreakdown[] {
       };
       walk(root, 0);
       const totalMs = Math.max(0, root.endMs - root.startMs);
+      // The network is what the request's time leaves over: a streamed answer crosses every hop at
+      // once (each hop's span lasts to its last byte), so summing the hops' network times would count
+      // the same bytes once per hop.
+      parts.network = Math.max(0, totalMs - parts.queue - parts.service - parts.undivided);
       out.push({
         traceId,
         cls: root.cls,
@@ -319,16 +322,6 @@ export function splitSpec(title: string, splits: readonly ClassSplit[]): TopLeve
     },
     config: { font: 'sans-serif' },
   } as TopLevelSpec;
-}
-
-export async function svgOf(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    const svg = await view.toSVG();
-    return svg.endsWith('\n') ? svg : `${svg}\n`;
-  } finally {
-    view.finalize();
-  }
 }
 
 export interface WaterfallSection {

@@ -13,9 +13,10 @@ import type { RequestRecord } from '../../labs/loadgen/record.ts';
 import { classDelta, dscpRules, fifoCommands, HIGH_CLASS, LOW_CLASS, parseClassStats, tosOf, type HtbPlan } from '../../labs/priority/htb.ts';
 import { priority } from '../../labs/priority/lab.ts';
 import { interfaceExists } from '../../labs/priority/netops.ts';
-import { ablationRows, batchMbps, checkClasses, verdictOf, type PrioritySummary, type VariantSummary } from '../../labs/priority/report.ts';
+import { ablationRows, batchMbps, checkClasses, goalsOf, verdictOf, type PrioritySummary, type VariantSummary } from '../../labs/priority/report.ts';
 import { variantPlan } from '../../labs/priority/params.ts';
 import { hostPlainCommands, hostPrioCommands } from '../../labs/priority/host.ts';
+import { checkOffered, classAddressCommands, congestionSeen, parseAvailable, receiverRouteCommands, senderRouteCommands, type ClassRoute } from '../../labs/priority/transport.ts';
 import { ms } from '../../labs/report.ts';
 import { runLab, type LabRunResult } from '../../labs/runner.ts';
 
@@ -87,31 +88,73 @@ describe('labs: priority, pure parts', () => {
   it('the verdict compares the high class p99, and needs requests to win', () => {
     const v = (p99Ms: number, count = 100): VariantSummary => {
       const p = { count, errors: 0, errorRate: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, check: { checked: count, classMismatches: 0, traceMismatches: 0 } };
-      return { variant: 'off', layers: { sidecar: false, network: false, host: false, compute: false }, batchMbps: 0, classes: { high: p, low: p }, tc: [], dscpRules: 0 };
+      return { variant: 'off', layers: { sidecar: false, network: false, host: false, compute: false, transport: false, queue: false }, congested: true, batchMbps: 0, classes: { high: p, low: p }, tc: [], dscpRules: 0 };
     };
     assert.equal(verdictOf(v(900), v(40)).prioritisationWins, true);
     assert.equal(verdictOf(v(40), v(900)).prioritisationWins, false);
     assert.equal(verdictOf(v(900), v(0, 0)).prioritisationWins, false);
   });
   it('variants: the short run is FIFO vs the network layer; the ablation turns each layer off in turn', () => {
+    const none = { sidecar: false, network: false, host: false, compute: false, transport: false, queue: false };
     assert.deepEqual(variantPlan(false), [
-      { name: 'off', layers: { sidecar: false, network: false, host: false, compute: false } },
-      { name: 'on', layers: { sidecar: false, network: true, host: false, compute: false } },
+      { name: 'off', layers: none, congested: true },
+      { name: 'on', layers: { ...none, network: true }, congested: true },
     ]);
     const a = variantPlan(true);
-    assert.deepEqual(a.map((p) => p.name), ['off', 'on', 'no-sidecar', 'no-network', 'no-host', 'no-compute']);
-    assert.deepEqual(a[1]?.layers, { sidecar: true, network: true, host: true, compute: true });
-    for (const p of a.slice(2)) assert.equal(Object.values(p.layers).filter((x) => !x).length, 1, `${p.name} turns off one layer`);
+    assert.deepEqual(a.map((p) => p.name), ['off', 'on', 'calm', 'no-sidecar', 'no-network', 'no-host', 'no-compute', 'no-transport', 'no-queue']);
+    assert.deepEqual(a[1]?.layers, { sidecar: true, network: true, host: true, compute: true, transport: true, queue: true });
+    assert.deepEqual(a.find((p) => p.name === 'calm'), { name: 'calm', layers: a[1]?.layers, congested: false });
+    for (const p of a.filter((x) => x.name.startsWith('no-'))) {
+      assert.equal(Object.values(p.layers).filter((x) => !x).length, 1, `${p.name} turns off one layer`);
+      assert.equal(p.congested, true);
+    }
     assert.equal(a.find((p) => p.name === 'no-compute')?.layers.compute, false);
+    assert.equal(a.find((p) => p.name === 'no-transport')?.layers.transport, false);
+    assert.equal(a.find((p) => p.name === 'no-queue')?.layers.queue, false);
   });
-  it('host kernel: an HTB at the host link rate on B\'s interface, the high port in the prio 0 class', () => {
-    assert.deepEqual(hostPrioCommands('eth0', 20e6, [8081]).map((c) => c.join(' ')), [
+  it('class addresses: a macvlan per class with its address and a rule into its own table; transport: congctl on the class routes or none', () => {
+    const cs: ClassRoute[] = [{ name: 'high', address: '10.0.0.12', table: 112, congctl: 'bbr' }, { name: 'low', address: '10.0.0.13', table: 113, congctl: 'reno' }];
+    const setup = classAddressCommands('eth0', cs).map((c) => c.join(' '));
+    assert.match(setup[0] ?? '', /^sysctl -qw net\.ipv4\.conf\.all\.arp_ignore=1 /, 'eth0 must not answer ARP for the class addresses');
+    assert.deepEqual(setup.slice(1, 6), [
+      'ip link add link eth0 name cls-high type macvlan mode bridge',
+      'ip addr add 10.0.0.12/32 dev cls-high',
+      'ip link set cls-high up',
+      'ip rule add from 10.0.0.12 table 112 pref 112',
+      'ip route replace 10.0.0.0/24 dev cls-high src 10.0.0.12 table 112',
+    ]);
+    assert.deepEqual(senderRouteCommands(cs, true).map((c) => c.join(' ')), ['ip route replace 10.0.0.0/24 dev cls-high src 10.0.0.12 table 112 congctl bbr', 'ip route replace 10.0.0.0/24 dev cls-low src 10.0.0.13 table 113 congctl reno']);
+    assert.deepEqual(receiverRouteCommands('eth0', cs, true).map((c) => c.join(' ')), ['ip route replace 10.0.0.12/32 dev eth0 congctl bbr', 'ip route replace 10.0.0.13/32 dev eth0 congctl reno']);
+    assert.deepEqual(receiverRouteCommands('eth0', cs, false).map((c) => c.join(' ')), ['ip route replace 10.0.0.12/32 dev eth0', 'ip route replace 10.0.0.13/32 dev eth0']);
+    assert.deepEqual(parseAvailable('reno bbr cubic\n'), ['reno', 'bbr', 'cubic']);
+    const ss = 'ESTAB 0      0      10.0.0.3:8081 10.0.0.12:40112\n\t ts sack bbr wscale:9,9 rto:204 rtt:1.2/0.6 bbr:(bw:9.1Mbps,mrtt:0.4)\nESTAB 0 0 10.0.0.3:8081 10.0.0.12:40114\n\t cubic wscale:7,7 rto:204\nESTAB 0 0 10.0.0.3:8081 10.0.0.12:40116\n\t ts sack bbr wscale:9,9 rto:208\n';
+    assert.deepEqual(congestionSeen(ss), { bbr: 2, cubic: 1 });
+    checkOffered(cs, ['reno', 'bbr', 'cubic']);
+    assert.throws(() => checkOffered(cs, ['reno', 'cubic']), /bbr is not offered/);
+  });
+  it('goals: interactive p99 congested vs calm within 1.5×, batch keeping 80% of its throughput without prioritisation', () => {
+    const v = (variant: VariantSummary['variant'], p99Ms: number, batchMbps: number): VariantSummary => {
+      const p = { count: 100, errors: 0, errorRate: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, check: { checked: 100, classMismatches: 0, traceMismatches: 0 } };
+      return { variant, layers: { sidecar: true, network: true, host: true, compute: true, transport: true, queue: true }, congested: variant !== 'calm', batchMbps, classes: { high: p, low: p }, tc: [], dscpRules: 0 };
+    };
+    assert.equal(goalsOf([v('off', 900, 6), v('on', 40, 6)]), undefined, 'the short run has no calm yardstick');
+    const g = goalsOf([v('off', 900, 6), v('on', 40, 5), v('calm', 30, 0)]);
+    assert.ok(g);
+    assert.equal(g.p99Met, true);
+    assert.equal(g.batchMet, true);
+    assert.ok(Math.abs(g.p99Ratio - 40 / 30) < 1e-9);
+    const bad = goalsOf([v('off', 900, 6), v('on', 50, 4), v('calm', 30, 0)]);
+    assert.equal(bad?.p99Met, false);
+    assert.equal(bad?.batchMet, false);
+  });
+  it('host kernel: an HTB at the host link rate on B\'s interface, packets to the high class\'s address in the prio 0 class', () => {
+    assert.deepEqual(hostPrioCommands('eth0', 20e6, ['10.0.0.12']).map((c) => c.join(' ')), [
       'qdisc del dev eth0 root',
       'qdisc add dev eth0 root handle 5: htb default 20',
       'class add dev eth0 parent 5: classid 5:1 htb rate 20000kbit ceil 20000kbit burst 15k',
       'class add dev eth0 parent 5:1 classid 5:10 htb rate 14000kbit ceil 20000kbit burst 15k prio 0',
       'class add dev eth0 parent 5:1 classid 5:20 htb rate 6000kbit ceil 20000kbit burst 15k prio 1',
-      'filter add dev eth0 parent 5: protocol ip prio 1 u32 match ip sport 8081 0xffff flowid 5:10',
+      'filter add dev eth0 parent 5: protocol ip prio 1 u32 match ip dst 10.0.0.12/32 flowid 5:10',
     ]);
     assert.deepEqual(hostPlainCommands('eth0', 20e6).map((c) => c.join(' ')), ['qdisc del dev eth0 root', 'qdisc add dev eth0 root handle 5: htb default 1', 'class add dev eth0 parent 5: classid 5:1 htb rate 20000kbit burst 15k']);
   });
@@ -120,11 +163,17 @@ describe('labs: priority, pure parts', () => {
     assert.equal(batchMbps([r(1_000_000, 200), r(1_000_000, 200), r(5_000_000, 0)], 4), 4);
     assert.equal(batchMbps([], 0), 0);
     const p = { count: 10, errors: 1, errorRate: 0.1, p50Ms: 12, p99Ms: 340, p999Ms: 400, maxMs: 400, check: { checked: 9, classMismatches: 0, traceMismatches: 0 } };
-    const rows = ablationRows([{ variant: 'no-network', layers: { sidecar: true, network: false, host: true, compute: true }, batchMbps: 3.456, classes: { high: p, low: p }, tc: [], dscpRules: 0 }]);
-    assert.equal(rows.length, 1);
+    const layers = { sidecar: true, network: false, host: true, compute: true, transport: true, queue: false };
+    const rows = ablationRows([
+      { variant: 'no-network', layers, congested: true, batchMbps: 3.456, classes: { high: p, low: p }, tc: [], dscpRules: 0 },
+      { variant: 'calm', layers, congested: false, batchMbps: 0, classes: { high: p, low: { ...p, count: 0 } }, tc: [], dscpRules: 0 },
+    ]);
+    assert.equal(rows.length, 2);
     assert.equal(rows[0]?.[0], '**no-network**');
-    assert.equal(rows[0]?.[1], '✓ – ✓ ✓');
+    assert.equal(rows[0]?.[1], '✓ – ✓ ✓ ✓ –');
     assert.equal(rows[0]?.[6], '3.46 Mbit/s');
+    assert.equal(rows[1]?.[0], '**calm** (interactive alone)');
+    assert.equal(rows[1]?.[6], '—', 'no batch ran: no throughput to show');
   });
 });
 

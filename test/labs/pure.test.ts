@@ -2,7 +2,7 @@
 // percentiles, reaction times, and the charts' own parts (label layout, axis tops).
 import assert from 'node:assert/strict';
 import { dueCount, dueTime, totalRequests } from '../../labs/loadgen/schedule.ts';
-import { parseRecords, type RequestRecord } from '../../labs/loadgen/record.ts';
+import { parseRecords, traceKept, type RequestRecord } from '../../labs/loadgen/record.ts';
 import { inWindow, percentiles, perSecond, replicaShare, secondsCsv } from '../../labs/stats.ts';
 import { reactionTimes } from '../../labs/reaction.ts';
 import { layoutLabels, lineChart, niceCeil } from '../../labs/chart.ts';
@@ -34,6 +34,15 @@ describe('labs: open-loop schedule', () => {
 });
 
 describe('labs: records and statistics', () => {
+  it('a trace is kept when the last hop saw its trace id, whatever parent id each hop put on', () => {
+    const sent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    assert.equal(traceKept(sent, sent), true);
+    assert.equal(traceKept(sent, '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01'), true);
+    assert.equal(traceKept(sent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), false);
+    assert.equal(traceKept(sent, undefined), false);
+    assert.equal(traceKept(sent, ''), false);
+  });
+
   it('parses generator output, skipping a torn last line', () => {
     const text = `${JSON.stringify(rec(1, 2))}\n${JSON.stringify(rec(3, 4))}\n{"due":5,"lat`;
     assert.equal(parseRecords(text).length, 2);
