@@ -1,5 +1,5 @@
 // What the built-in sidecar adds to a request, side by side with HAProxy in the same run.
-// Run: node --import tsx bench/sidecar.ts [--seconds 10] [--rates 1000,5000] [--load paced|autocannon]
+// Run: node --import tsx bench/sidecar.ts [--seconds 10] [--rates 1000,5000] [--load paced|autocannon] [--tracing]
 //
 // Two HTTP replicas (a process of their own), the built-in sidecar with class scheduling on
 // (`meshflow sidecar`, its own process) and HAProxy (one thread, round robin, keep-alive to the
@@ -16,6 +16,10 @@
 // overallRate is a per-second budget each connection spends back to back at the top of every
 // second: all 64 connections burst together until the budget is gone, so what it measures is
 // the queue of 64 requests at the target's peak throughput, not the hop at the rate asked for.
+//
+// `--tracing` adds a second sidecar, the same but writing a span per hop as OTLP JSON lines to a
+// file ("traced"), so what spans cost shows beside the sidecar without them, in the same run; at
+// the end it counts the spans the file holds against the answers the traced sidecar gave.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -37,6 +41,7 @@ const RATES = arg('rates', '1000,5000').split(',').map(Number);
 const CONNECTIONS = 64;
 const LOAD = arg('load', 'paced');
 if (LOAD !== 'paced' && LOAD !== 'autocannon') throw new Error(`--load: paced or autocannon, not ${LOAD}`);
+const TRACING = process.argv.includes('--tracing');
 
 async function waitListening(port: number, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -63,6 +68,10 @@ interface Tally {
   errors: number;
   cpuMs: number;
 }
+
+/** Answers (any status) each target's port gave, warm-up included: the traced sidecar's spans are checked against them. */
+const answered = new Map<number, number>();
+const countAnswer = (port: number): void => void answered.set(port, (answered.get(port) ?? 0) + 1);
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
 function cpuMsOf(pid: number | undefined): number {
@@ -111,6 +120,7 @@ async function paced(port: number, rate: number, seconds: number, tally: Tally):
       over = true;
     };
     const req = request({ host: '127.0.0.1', port, path: '/', headers, agent }, (res) => {
+      countAnswer(port);
       res.resume();
       res.once('end', () => once((res.statusCode ?? 500) < 300));
       res.once('error', () => once(false));
@@ -162,6 +172,7 @@ async function burst(port: number, rate: number, seconds: number, tally: Tally):
     );
   });
   run.on('response', (_client, status, _bytes, ms) => {
+    countAnswer(port);
     if (status < 300) {
       tally.ok++;
       tally.us.recordValue(Math.max(1, Math.round(ms * 1000)));
@@ -172,6 +183,8 @@ async function burst(port: number, rate: number, seconds: number, tally: Tally):
 }
 
 const load = LOAD === 'paced' ? paced : burst;
+/** Long enough for a batch of spans (exported within a second of its first span) to be written. */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 2000));
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'meshflow-bench-sidecar-'));
@@ -181,23 +194,26 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => (stop(), process.exit(130)));
   try {
-    const [r1, r2, sidecarPort, adminPort, haproxyPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [r1, r2, sidecarPort, haproxyPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const replicas = spawn(process.execPath, ['-e', REPLICA, String(r1), String(r2)], { stdio: 'inherit' });
     children.push(replicas);
     await waitListening(r1, replicas, 'replicas');
     await waitListening(r2, replicas, 'replicas');
 
-    const config = join(dir, 'sidecar.json');
-    await writeFile(config, JSON.stringify({
-      id: 'bench',
-      listen: { port: sidecarPort },
-      admin: { port: adminPort },
-      services: { svc: { replicas: [{ id: 'r1', host: '127.0.0.1', port: r1 }, { id: 'r2', host: '127.0.0.1', port: r2 }] } },
-      ...(process.argv.includes('--no-scheduling') ? {} : { scheduling: { classes: [{ name: 'interactive' }, { name: 'batch' }], concurrencyPerReplica: 64, queueLimit: 4096 } }),
-    }));
-    const sidecar = spawn(process.execPath, ['bin/meshflow.js', 'sidecar', '--config', config, '--log-level', 'warn'], { stdio: 'inherit' });
-    children.push(sidecar);
-    await waitListening(sidecarPort, sidecar, 'sidecar');
+    const scheduling = process.argv.includes('--no-scheduling') ? {} : { scheduling: { classes: [{ name: 'interactive' }, { name: 'batch' }], concurrencyPerReplica: 64, queueLimit: 4096 } };
+    const services = { svc: { replicas: [{ id: 'r1', host: '127.0.0.1', port: r1 }, { id: 'r2', host: '127.0.0.1', port: r2 }] } };
+    const startSidecar = async (id: string, port: number, extra: Record<string, unknown>): Promise<ChildProcess> => {
+      const config = join(dir, `${id}.json`);
+      await writeFile(config, JSON.stringify({ id, listen: { port }, admin: { port: await freePort() }, services, ...scheduling, ...extra }));
+      const child = spawn(process.execPath, ['bin/meshflow.js', 'sidecar', '--config', config, '--log-level', 'warn'], { stdio: 'inherit' });
+      children.push(child);
+      await waitListening(port, child, id);
+      return child;
+    };
+    const sidecar = await startSidecar('bench', sidecarPort, {});
+    const spansFile = join(dir, 'spans.jsonl');
+    const tracedPort = TRACING ? await freePort() : 0;
+    const traced = TRACING ? await startSidecar('traced', tracedPort, { tracing: { file: spansFile } }) : undefined;
 
     const cfg = join(dir, 'haproxy.cfg');
     await writeFile(cfg, [
@@ -214,12 +230,13 @@ async function main(): Promise<void> {
     const targets = [
       { name: 'direct', port: r1, pid: undefined },
       { name: 'sidecar', port: sidecarPort, pid: sidecar.pid },
+      ...(traced ? [{ name: 'traced', port: tracedPort, pid: traced.pid }] : []),
       { name: 'haproxy', port: haproxyPort, pid: haproxy.pid },
     ];
     const how = LOAD === 'paced'
       ? `paced open-loop load, latency from when each request fell due, ${SECONDS} s per target in interleaved one-second slices, up to`
       : `autocannon load (per-second bursts), one ${SECONDS} s run per target,`;
-    process.stdout.write(`sidecar hop cost: ${how} ${CONNECTIONS} connections per target, half interactive and half batch, class scheduling on\n`);
+    process.stdout.write(`sidecar hop cost: ${how} ${CONNECTIONS} connections per target, half interactive and half batch, class scheduling on${TRACING ? '; "traced" is the sidecar writing a span per hop to a file' : ''}\n`);
     process.stdout.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n`);
     const fmt = (v: number): string => v.toFixed(2).padStart(7);
     process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'cpu µs/req'.padStart(10)}\n`);
@@ -227,17 +244,21 @@ async function main(): Promise<void> {
       // Warm every path (connections, JIT) before measuring.
       for (const t of targets) await load(t.port, rate, 2, { us: microseconds(), ok: 0, errors: 0, cpuMs: 0 });
       const tallies = new Map(targets.map((t) => [t.name, { us: microseconds(), ok: 0, errors: 0, cpuMs: 0 } as Tally]));
+      // A process's CPU counts over the whole measurement and a settling pause after it, not only
+      // during its own slices: work it defers (spans exported in batches a second later) is its cost
+      // too. Idle, the processes spend next to nothing; the pause before lets the warm-up's settle.
+      await settle();
+      const cpuBefore = targets.map((t) => cpuMsOf(t.pid));
       // autocannon runs whole: a one-second run of it ends before a slow target has answered its burst.
       const sliceSeconds = LOAD === 'paced' ? 1 : SECONDS;
       for (let slice = 0; slice < SECONDS / sliceSeconds; slice++) {
         for (let i = 0; i < targets.length; i++) {
           const t = targets[(slice + i) % targets.length] as (typeof targets)[number];
-          const tally = tallies.get(t.name) as Tally;
-          const cpu = cpuMsOf(t.pid);
-          await load(t.port, rate, sliceSeconds, tally);
-          tally.cpuMs += cpuMsOf(t.pid) - cpu;
+          await load(t.port, rate, sliceSeconds, tallies.get(t.name) as Tally);
         }
       }
+      await settle();
+      targets.forEach((t, i) => ((tallies.get(t.name) as Tally).cpuMs = cpuMsOf(t.pid) - (cpuBefore[i] ?? Number.NaN)));
       const at = (name: string, p: number): number => (tallies.get(name) as Tally).us.getValueAtPercentile(p) / 1000;
       for (const t of targets) {
         const f = tallies.get(t.name) as Tally;
@@ -246,10 +267,18 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write(`\nload average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
+    if (traced) {
+      // Stopping flushes the spans still held: every answer the traced sidecar gave has its span.
+      traced.kill('SIGTERM');
+      await once(traced, 'exit');
+      let spans = 0;
+      for (const line of readFileSync(spansFile, 'utf8').split('\n')) if (line) spans += (line.match(/"spanId"/g) ?? []).length;
+      process.stdout.write(`traced: ${spans} spans in the file for ${answered.get(tracedPort) ?? 0} answers\n`);
+    }
   } finally {
     for (const a of agents.values()) a.destroy();
     stop();
-    await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
     await rm(dir, { recursive: true, force: true });
   }
 }

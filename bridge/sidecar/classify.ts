@@ -58,7 +58,7 @@ export function traceparentFor(headers: IncomingHttpHeaders): string {
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   if (poolAt + bytes > pool.length) {
     randomFillSync(pool);
     poolAt = 0;

@@ -117,7 +117,8 @@ export class SidecarProxy {
     headers['x-forwarded-for'] = forwardedFor && peer ? `${forwardedFor}, ${peer}` : forwardedFor || peer || '';
     const hop: Hop = { service, path, cls, headers, start: performance.now() };
     if (tracer && opened) {
-      res.once('close', () => tracer.end(opened.span, { ...(hop.replica ? { replica: hop.replica } : {}), status: res.statusCode, ...(hop.retried ? { retried: true } : {}), ...(hop.queuedMs !== undefined ? { queuedMs: hop.queuedMs } : {}), ...(hop.serverMs !== undefined ? { serverMs: hop.serverMs } : {}), ...(res.writableFinished ? {} : { error: 'aborted' }) }));
+      // One object of one shape ('close' comes once): spreading optional parts per request showed in the profile.
+      res.on('close', () => tracer.end(opened.span, { replica: hop.replica, status: res.statusCode, retried: hop.retried, queuedMs: hop.queuedMs, serverMs: hop.serverMs, error: res.writableFinished ? undefined : 'aborted' }));
     }
     this.scheduler.submit(
       service,

@@ -1,7 +1,8 @@
 // Scheduling by class: each replica takes at most `concurrency` requests at a time; the rest wait
 // in one queue per class and the highest class waiting goes first when a slot frees. When the
 // queue is full, or a request has waited too long, the lowest class is shed first. A replica
-// whose network path has no room (the bridge says so) takes only the highest class.
+// whose network path has no room (the bridge says so) takes only the highest class, and the
+// lower classes waiting go to it as soon as its room comes back.
 // No I/O here: the proxy says when a request starts and ends, and the scheduler says where it goes.
 import type { SmoothWeightedRoundRobin } from './swrr.ts';
 
@@ -97,11 +98,16 @@ export class ClassScheduler {
     return this.unlisted > 0 && rank > 0;
   }
 
-  /** Marks a replica's path as having (no) room, e.g. from the bridge's view of the network. */
+  /**
+   * Marks a replica's path as having (no) room, e.g. from the bridge's view of the network. Room
+   * coming back sends the requests waiting for it at once, up to the replica's free slots: lower
+   * classes may have queued only because this path was closed to them, and no slot will free to
+   * wake them if the replica is idle.
+   */
   setRoom(service: string, replica: string, room: boolean): void {
     const s = this.schedule(service);
-    if (room) s.full.delete(replica);
-    else s.full.add(replica);
+    if (!room) s.full.add(replica);
+    else if (s.full.delete(replica)) this.drain(service, s);
   }
 
   inFlight(service: string, replica: string): number {

@@ -102,6 +102,25 @@ describe('sidecar class scheduler', () => {
     assert.equal(h.submit('b10', 'batch').replica, 'a');
   });
 
+  it('room coming back sends the lower classes waiting at once, up to the replica\'s free slots', () => {
+    const h = harness({ classes: ['interactive', 'batch'], concurrencyPerReplica: 2 }, ['a', 'b']);
+    h.s.setRoom('svc', 'a', false);
+    const batch = Array.from({ length: 5 }, (_, i) => h.submit(`b${i}`, 'batch'));
+    // b takes two; a has free slots but no room for batch, so three wait.
+    assert.deepEqual(batch.map((o) => o.replica), ['b', 'b', undefined, undefined, undefined]);
+    assert.equal(h.s.waiting('svc'), 3);
+    h.s.setRoom('svc', 'a', true);
+    // No slot freed: room alone sends the first two waiting to a's two free slots, in order.
+    assert.deepEqual(h.order.map((o) => `${o.id}@${o.replica}`), ['b0@b', 'b1@b', 'b2@a', 'b3@a']);
+    assert.equal(h.s.waiting('svc'), 1);
+    assert.equal(h.s.inFlight('svc', 'a'), 2);
+    // Room said again changes nothing.
+    h.s.setRoom('svc', 'a', true);
+    assert.equal(h.s.waiting('svc'), 1);
+    h.s.release('svc', 'a');
+    assert.equal(batch[4]?.replica, 'a');
+  });
+
   it('slots are counted per replica: a busy replica sends work to the other', () => {
     const h = harness({ classes: ['interactive'], concurrencyPerReplica: 2 }, ['a', 'b']);
     const first = Array.from({ length: 4 }, (_, i) => h.submit(`r${i}`, 'interactive'));
