@@ -2,7 +2,8 @@
 // in one queue per class and the highest class waiting goes first when a slot frees. When the
 // queue is full, or a request has waited too long, the lowest class is shed first. A replica
 // whose network path has no room (the bridge says so) takes only the highest class, and the
-// lower classes waiting go to it as soon as its room comes back.
+// lower classes waiting go to it as soon as its room comes back; when no path has room, they are
+// shed at once.
 // No I/O here: the proxy says when a request starts and ends, and the scheduler says where it goes.
 import type { SmoothWeightedRoundRobin } from './swrr.ts';
 
@@ -106,8 +107,23 @@ export class ClassScheduler {
    */
   setRoom(service: string, replica: string, room: boolean): void {
     const s = this.schedule(service);
-    if (!room) s.full.add(replica);
-    else if (s.full.delete(replica)) this.drain(service, s);
+    if (room) {
+      if (s.full.delete(replica)) this.drain(service, s);
+      return;
+    }
+    s.full.add(replica);
+    // No path left for the lower classes: those waiting are refused now, as a newcomer would be,
+    // rather than when their wait times out.
+    if (this.replicasOf(service).every((r) => s.full.has(r))) {
+      for (let rank = 1; rank < s.queues.length; rank++) {
+        const q = s.queues[rank];
+        if (!q || !this.sheddable(rank)) continue;
+        while (q.size > 0) {
+          s.waiting--;
+          q.shift()?.shed('no_room');
+        }
+      }
+    }
   }
 
   inFlight(service: string, replica: string): number {

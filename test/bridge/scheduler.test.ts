@@ -121,6 +121,20 @@ describe('sidecar class scheduler', () => {
     assert.equal(batch[4]?.replica, 'a');
   });
 
+  it('the last path losing its room sheds the lower classes waiting at once; the first class keeps waiting', () => {
+    const h = harness({ classes: ['interactive', 'batch'], concurrencyPerReplica: 1 }, ['a', 'b']);
+    h.s.setRoom('svc', 'a', false);
+    const running = [h.submit('i0', 'interactive'), h.submit('i1', 'interactive')];
+    assert.deepEqual(running.map((o) => o.replica).sort(), ['a', 'b']);
+    const waiting = [h.submit('b0', 'batch'), h.submit('u0', 'unlisted'), h.submit('i2', 'interactive')];
+    assert.equal(h.s.waiting('svc'), 3);
+    h.s.setRoom('svc', 'b', false);
+    assert.deepEqual(waiting.map((o) => o.shed), ['no_room', 'no_room', undefined]);
+    assert.equal(h.s.waiting('svc'), 1);
+    h.s.release('svc', 'b');
+    assert.equal(waiting[2]?.replica, 'b', 'the first class still goes when a slot frees');
+  });
+
   it('slots are counted per replica: a busy replica sends work to the other', () => {
     const h = harness({ classes: ['interactive'], concurrencyPerReplica: 2 }, ['a', 'b']);
     const first = Array.from({ length: 4 }, (_, i) => h.submit(`r${i}`, 'interactive'));
