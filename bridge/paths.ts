@@ -158,18 +158,22 @@ export class PathBook {
       try {
         for (;;) {
           const now = this.opts.clock.now();
-          let next: Pair | undefined;
-          // A pinned pair with known links follows its intent (path_change events), not forwarding.
-          for (const p of this.pairs.values()) if (p.nextAt <= now && (p.pins === 0 || p.links === undefined)) next = p;
-          if (next === undefined || this.closed) return;
-          const pair = next;
-          try {
-            const links = await this.opts.fetch(pair.src, pair.dst);
-            pair.nextAt = this.opts.clock.now() + this.refreshMs;
-            if (this.pairs.get(keyOf(pair.src, pair.dst)) === pair && this.setLinks(pair, links)) this.opts.onChange();
-          } catch (err) {
-            pair.nextAt = this.opts.clock.now() + this.retryMs;
-            this.opts.log?.debug({ err, src: pair.src, dst: pair.dst }, 'bridge: path not known; asking again later');
+          // One pass collects what is due (a pinned pair with known links follows its intent's
+          // path_change events, not forwarding); then each is asked for in turn.
+          const due: Pair[] = [];
+          for (const p of this.pairs.values()) if (p.nextAt <= now && (p.pins === 0 || p.links === undefined)) due.push(p);
+          if (due.length === 0) return;
+          for (const pair of due) {
+            if (this.closed) return;
+            if (this.pairs.get(keyOf(pair.src, pair.dst)) !== pair) continue;
+            try {
+              const links = await this.opts.fetch(pair.src, pair.dst);
+              pair.nextAt = this.opts.clock.now() + this.refreshMs;
+              if (this.pairs.get(keyOf(pair.src, pair.dst)) === pair && this.setLinks(pair, links)) this.opts.onChange();
+            } catch (err) {
+              pair.nextAt = this.opts.clock.now() + this.retryMs;
+              this.opts.log?.debug({ err, src: pair.src, dst: pair.dst }, 'bridge: path not known; asking again later');
+            }
           }
         }
       } finally {
