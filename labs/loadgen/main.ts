@@ -5,46 +5,16 @@
 // With --trace every request carries a fresh W3C traceparent, and the record says whether the
 // last service hop saw it unchanged (x-meshflow-trace), next to the class it saw (x-meshflow-class).
 import { createWriteStream } from 'node:fs';
-import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
-import { timedRequest, type Target } from './request.ts';
+import { need, TARGET_FLAGS, targetFrom, timedRequest } from './request.ts';
 import { dueCount, dueTime, totalRequests } from './schedule.ts';
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    service: { type: 'string' },
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    tag: { type: 'string', default: 'all' },
-    out: { type: 'string' },
-    'timeout-ms': { type: 'string', default: '10000' },
-    'start-at': { type: 'string' },
-    trace: { type: 'boolean', default: false },
-  },
-});
-
-function need(name: string, v: string | undefined): string {
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
-
-const url = new URL(need('url', values.url));
+const { values } = parseArgs({ options: { ...TARGET_FLAGS, rate: { type: 'string' }, tag: { type: 'string', default: 'all' } } });
+const { target, durationMs, out: outFile, startMs } = targetFrom(values, 'all');
 const rate = Number(need('rate', values.rate));
-const durationMs = Number(need('duration', values.duration)) * 1000;
-if (!(rate > 0) || !(durationMs > 0)) throw new Error('--rate and --duration must be positive');
-const out = createWriteStream(need('out', values.out), { flags: 'a' });
-// One connection per request in flight: requests never queue behind each other in the client.
-const target: Target = {
-  url,
-  ...(values.service ? { service: values.service } : {}),
-  agent: new Agent({ keepAlive: true, maxSockets: Infinity }),
-  timeoutMs: Number(values['timeout-ms']),
-  tag: values.tag ?? 'all',
-  trace: values.trace === true,
-};
+if (!(rate > 0)) throw new Error('--rate must be positive');
+const out = createWriteStream(outFile, { flags: 'a' });
 const total = totalRequests(rate, durationMs);
-const startMs = values['start-at'] ? Number(values['start-at']) : Date.now() + 200;
 let sent = 0;
 let done = 0;
 

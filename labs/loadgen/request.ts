@@ -2,7 +2,7 @@
 // lab): sent with the service's Host header and, when tracing, a fresh W3C traceparent; recorded
 // when it ends (answer, failure or timeout) with what the last service hop said it saw.
 import { randomBytes } from 'node:crypto';
-import { request, type Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { traceKept, type RequestRecord } from './record.ts';
 
 export interface Target {
@@ -63,4 +63,50 @@ export function timedRequest(t: Target, due: number): Promise<RequestRecord> {
     req.on('error', (e: NodeJS.ErrnoException) => finish(0, undefined, e.code ?? e.message));
     req.end();
   });
+}
+
+/** The flags both generators take (their own: --rate, or --concurrency). */
+export const TARGET_FLAGS = {
+  url: { type: 'string' },
+  service: { type: 'string' },
+  duration: { type: 'string' },
+  out: { type: 'string' },
+  'timeout-ms': { type: 'string', default: '10000' },
+  'start-at': { type: 'string' },
+  trace: { type: 'boolean', default: false },
+} as const;
+
+export interface TargetFlags {
+  readonly url?: string;
+  readonly service?: string;
+  readonly duration?: string;
+  readonly out?: string;
+  readonly tag?: string;
+  readonly 'timeout-ms'?: string;
+  readonly 'start-at'?: string;
+  readonly trace?: boolean;
+}
+
+export function need(name: string, v: string | undefined): string {
+  if (v === undefined) throw new Error(`--${name} is required`);
+  return v;
+}
+
+/** The target, run length, output file and start time from the shared flags; one connection per request in flight. */
+export function targetFrom(values: TargetFlags, defaultTag: string): { target: Target; durationMs: number; out: string; startMs: number } {
+  const durationMs = Number(need('duration', values.duration)) * 1000;
+  if (!(durationMs > 0)) throw new Error('--duration must be positive');
+  return {
+    target: {
+      url: new URL(need('url', values.url)),
+      ...(values.service ? { service: values.service } : {}),
+      agent: new Agent({ keepAlive: true, maxSockets: Infinity }),
+      timeoutMs: Number(values['timeout-ms'] ?? 10_000),
+      tag: values.tag ?? defaultTag,
+      trace: values.trace === true,
+    },
+    durationMs,
+    out: need('out', values.out),
+    startMs: values['start-at'] ? Number(values['start-at']) : Date.now() + 200,
+  };
 }

@@ -7,44 +7,15 @@
 //   node --import tsx labs/priority/closed-loop.ts --url http://127.0.0.1:15001/batch?size=400000 \
 //        --service svc-a --concurrency 2 --duration 30 --tag low --out requests-low.jsonl --start-at <ms> [--trace]
 import { createWriteStream } from 'node:fs';
-import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { timedRequest, type Target } from '../loadgen/request.ts';
+import { TARGET_FLAGS, targetFrom, timedRequest } from '../loadgen/request.ts';
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    service: { type: 'string' },
-    concurrency: { type: 'string', default: '1' },
-    duration: { type: 'string' },
-    tag: { type: 'string', default: 'low' },
-    out: { type: 'string' },
-    'timeout-ms': { type: 'string', default: '10000' },
-    'start-at': { type: 'string' },
-    trace: { type: 'boolean', default: false },
-  },
-});
-
-function need(name: string, v: string | undefined): string {
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
-
-const url = new URL(need('url', values.url));
+const { values } = parseArgs({ options: { ...TARGET_FLAGS, concurrency: { type: 'string', default: '1' }, tag: { type: 'string', default: 'low' } } });
+const { target, durationMs, out: outFile, startMs } = targetFrom(values, 'low');
 const concurrency = Number(values.concurrency);
-const durationMs = Number(need('duration', values.duration)) * 1000;
-if (!Number.isInteger(concurrency) || concurrency < 1 || !(durationMs > 0)) throw new Error('--concurrency must be a count and --duration positive');
-const out = createWriteStream(need('out', values.out), { flags: 'a' });
-const target: Target = {
-  url,
-  ...(values.service ? { service: values.service } : {}),
-  agent: new Agent({ keepAlive: true, maxSockets: Infinity }),
-  timeoutMs: Number(values['timeout-ms']),
-  tag: values.tag ?? 'low',
-  trace: values.trace === true,
-};
-const startMs = values['start-at'] ? Number(values['start-at']) : Date.now() + 200;
+if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a count');
+const out = createWriteStream(outFile, { flags: 'a' });
 const endMs = startMs + durationMs;
 
 /** One request, recorded when it ends (answer, failure or timeout); its latency counts from when it was sent. */
