@@ -162,7 +162,9 @@ export class HopTracer {
   constructor(sidecarId: string, settings: TracingSettings) {
     const processors: SpanProcessor[] = [];
     if (settings.file) processors.push(new FileSpanProcessor(settings.file));
-    if (settings.url) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.url }), scheduledDelayMillis: 1000 }));
+    // The SDK drops spans past maxQueueSize waiting (2,048 by default: under a second of 5,000 requests/s);
+    // 32,768 spans of about 1.2 KB hold several seconds of a slow collector, near the file path's bound.
+    if (settings.url) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.url }), scheduledDelayMillis: 1000, maxQueueSize: 32_768, maxExportBatchSize: 512 }));
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'meshflow-sidecar', 'service.instance.id': sidecarId }),
       idGenerator: POOLED_IDS,
