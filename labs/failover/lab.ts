@@ -13,6 +13,7 @@ import type { LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
 import { ADMIN_PORT, drive, SERVICE_PORT, SIDECAR_PORT, startClientSidecar, startBridge, startLoadgen, variantDir } from '../variant.ts';
+import { startCongestion, startIperfServers } from '../congestion.ts';
 import { join } from 'node:path';
 import { diffFlows, dumpFlows, type DumpedFlow } from './flows.ts';
 import { startPings, stopPings } from './pings.ts';
@@ -24,7 +25,6 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const TOPOLOGY = fileURLToPath(new URL('../quickstart/topology.json', import.meta.url));
-const IPERF_PORT = 5201;
 
 interface SwitchRoleJson {
   readonly dpid: string;
@@ -78,8 +78,7 @@ async function measure(env: LabEnv, o: MeasureOptions): Promise<FailoverData> {
     await env.node(r.host, `service-${r.id}`, 'labs/service.ts', ['--port', String(SERVICE_PORT), '--name', r.id, '--size', String(FAILOVER.sizeBytes), '--work-ms', String(FAILOVER.workMs)]);
     await env.waitHttp(`http://${env.mgmt.addressOf(r.host)}:${SERVICE_PORT}/?size=1`);
   }
-  await env.spawn('bg', 'iperf3-server-udp', `exec iperf3 -s -p ${IPERF_PORT}`);
-  await env.spawn('bg', 'iperf3-server-tcp', `exec iperf3 -s -p ${IPERF_PORT + 1}`);
+  await startIperfServers(env);
   const dir = await variantDir(o.runDir, 'failover');
   const recorder = await startHintRecorder(env.broker.urlFor('reader'), join(dir, 'events.jsonl'));
   const stopRecorder = env.teardown.push('recorder', () => recorder.stop());
@@ -144,13 +143,7 @@ async function measure(env: LabEnv, o: MeasureOptions): Promise<FailoverData> {
         run: async () => {
           marks.push({ ts: Date.now(), label: 'iperf3 on' });
           const secs = Math.ceil((to - from) / 1000) + 5;
-          const bg = env.ipOf('bg');
-          const fwd = await env.spawn('h2', 'iperf-fwd', `exec iperf3 -c ${bg} -p ${IPERF_PORT} -t ${secs} -u -b ${FAILOVER.iperfUdpMbps}M -l 1400`);
-          const rev = await env.spawn('h2', 'iperf-rev', `exec iperf3 -c ${bg} -p ${IPERF_PORT + 1} -t ${secs} -R -P ${FAILOVER.iperfTcpStreams}`);
-          stopIperf = async () => {
-            await fwd.stop();
-            await rev.stop();
-          };
+          stopIperf = await startCongestion(env, { secs, udpMbps: FAILOVER.iperfUdpMbps, tcpStreams: FAILOVER.iperfTcpStreams, tag: '' });
         },
       },
       {

@@ -14,11 +14,11 @@ import type { LabEnv } from '../env.ts';
 import type { Lab, MeasureOptions } from '../lab.ts';
 import { totalRequests } from '../loadgen/schedule.ts';
 import { ADMIN_PORT, drive, SERVICE_PORT, SIDECAR_PORT, startClientSidecar, startBridge, startLoadgen, variantDir } from '../variant.ts';
+import { startCongestion, startIperfServers } from '../congestion.ts';
 import { writeQuickstartReport } from './report.ts';
 import { QUICKSTART, type QuickstartData, type VariantData } from './params.ts';
 
 const TOPOLOGY = fileURLToPath(new URL('./topology.json', import.meta.url));
-const IPERF_PORT = 5201;
 
 /** Readable names for both directions of every fabric link. */
 export function fabricLinkNames(t: Topology): Record<string, string> {
@@ -98,15 +98,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, variant: 'off' | 'on',
         run: async () => {
           marks.push({ ts: Date.now(), label: 'iperf3 on' });
           const secs = Math.ceil((to - from) / 1000) + 5;
-          const bg = env.ipOf('bg');
-          // s1→s2: UDP just under the link rate, full from the first moment (requests, ACKs).
-          const fwd = await env.spawn('h2', `iperf-fwd-${variant}`, `exec iperf3 -c ${bg} -p ${IPERF_PORT} -t ${secs} -u -b ${QUICKSTART.iperfUdpMbps}M -l 1400`);
-          // s2→s1: TCP from bg (reverse mode), sharing the responses' direction as any bulk transfer would.
-          const rev = await env.spawn('h2', `iperf-rev-${variant}`, `exec iperf3 -c ${bg} -p ${IPERF_PORT + 1} -t ${secs} -R -P ${QUICKSTART.iperfTcpStreams}`);
-          stopIperf = async () => {
-            await fwd.stop();
-            await rev.stop();
-          };
+          stopIperf = await startCongestion(env, { secs, udpMbps: QUICKSTART.iperfUdpMbps, tcpStreams: QUICKSTART.iperfTcpStreams, tag: `-${variant}` });
         },
       },
       {
@@ -156,8 +148,7 @@ export const quickstart: Lab<QuickstartData> = {
       await env.node(r.host, `service-${r.id}`, 'labs/service.ts', ['--port', String(SERVICE_PORT), '--name', r.id, '--size', String(QUICKSTART.sizeBytes), '--work-ms', String(QUICKSTART.workMs)]);
       await env.waitHttp(`http://${env.mgmt.addressOf(r.host)}:${SERVICE_PORT}/?size=1`);
     }
-    await env.spawn('bg', 'iperf3-server-udp', `exec iperf3 -s -p ${IPERF_PORT}`);
-    await env.spawn('bg', 'iperf3-server-tcp', `exec iperf3 -s -p ${IPERF_PORT + 1}`);
+    await startIperfServers(env);
     const linkNames = fabricLinkNames(topo);
     const s1 = formatDpid('1');
     const s2 = formatDpid('2');
