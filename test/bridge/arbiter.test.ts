@@ -7,6 +7,7 @@ import { arbitrate, decisionEvent, defaultArbiterParams, initialArbiterState, sh
 import { costColumns, type CostEntry, type CostRowHint } from '../../bridge/hints.ts';
 import { defaultPolicyParams, initialPolicyState, withHint, type PolicyParams, type PolicyState } from '../../bridge/policy.ts';
 import { parseRegistry, type Registry } from '../../bridge/registry.ts';
+import { ecmpPaths } from './support/episode.ts';
 
 const P1 = '0000000000000001';
 const P2 = '0000000000000002';
@@ -25,23 +26,8 @@ const registry: Registry = parseRegistry({
   attachments: { h1: P1, h2: P2, h3: P3 },
 });
 
-const levelOf = (u: number): CostEntry['level'] => (u >= 0.8 ? 'congested' : u >= 0.6 ? 'warning' : 'ok');
-/** Two equal-cost paths (two spines) to dstPid: the best at `best`, the most loaded at `worst`. */
-function ecmp(dstPid: string, best: number, worst = best): CostEntry {
-  const room = (u: number) => Math.round(Math.max(0, 1 - u) * 1e7);
-  return {
-    dstPid,
-    hops: 3,
-    paths: 2,
-    bottleneckUtilization: best,
-    availableBps: room(best),
-    worstUtilization: worst,
-    worstAvailableBps: room(worst),
-    aggregateBps: room(best) + room(worst),
-    level: levelOf(best),
-    worstLevel: levelOf(worst),
-  };
-}
+/** Two equal-cost paths (two spines, 10 Mbit/s links, 3 hops) to dstPid: the best at `best`, the most loaded at `worst`. */
+const ecmp = (dstPid: string, best: number, worst = best): CostEntry => ecmpPaths(dstPid, best, worst, 3, 1e7);
 let seq = 0;
 const row = (ts: number, costs: CostEntry[]): CostRowHint => ({ v: 2, kind: 'cost_row', ts, seq: ++seq, ttlMs: 30_000, source: 'test', srcPid: P1, costs: costColumns(costs) });
 

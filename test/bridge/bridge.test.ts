@@ -7,11 +7,9 @@ import { buildApi } from '../../bridge/api.ts';
 import { Bridge } from '../../bridge/bridge.ts';
 import { connectBus, HintPublisher, subscribeHints, topics, type Hint, type HintSubscription } from '../../bridge/hints.ts';
 import { IntentsClient, IntentsError } from '../../bridge/intents-client.ts';
-import { parseRegistry } from '../../bridge/registry.ts';
-import { RegistryStore } from '../../bridge/registry-store.ts';
 import { startBroker, type EmbeddedBroker } from '../../bus/broker.ts';
 import { waitFor } from '../support/wait.ts';
-import { P1, P2, P3, costRowBody } from './support/episode.ts';
+import { P1, P3, costRowBody, ordersRegistry } from './support/episode.ts';
 
 
 interface FakeController {
@@ -73,17 +71,7 @@ describe('bridge runner (embedded broker, stand-in controller)', function () {
   let bridge: Bridge;
   let sub: HintSubscription;
   const weights: Hint[] = [];
-  const store = new RegistryStore(
-    parseRegistry({
-      services: [{ name: 'orders', port: 8080, latencySensitive: true }],
-      replicas: [
-        { id: 'orders-a', service: 'orders', host: 'h2', port: 8080 },
-        { id: 'orders-b', service: 'orders', host: 'h3', port: 8080 },
-      ],
-      sidecars: [{ id: 'web-1', host: 'h1', calls: ['orders'] }],
-      attachments: { h1: P1, h2: P2, h3: P3 },
-    }),
-  );
+  const store = ordersRegistry();
   const costRow = (u: number) => controller.publish(costRowBody(u));
   const lastWeights = () => {
     const h = weights.at(-1);

@@ -2,22 +2,16 @@
 // bridge set weights over the runtime API, and `show servers state` reads them back.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connectBus, costColumns, HintPublisher } from '../../bridge/hints.ts';
+import { connectBus, HintPublisher } from '../../bridge/hints.ts';
 import { Bridge } from '../../bridge/bridge.ts';
 import { readServers, toHaproxyWeight } from '../../bridge/adapters/haproxy.ts';
 import { parseServersState } from '../../bridge/adapters/haproxy-socket.ts';
-import { parseRegistry } from '../../bridge/registry.ts';
-import { RegistryStore } from '../../bridge/registry-store.ts';
 import { startBroker, type EmbeddedBroker } from '../../bus/broker.ts';
 import { freePort } from '../../labs/ports.ts';
 import { waitFor } from '../support/wait.ts';
-import { startHaproxy, type TestHaproxy } from './support/haproxy.ts';
+import { inventoryCongestedRow, inventoryRegistry, startHaproxy, type TestHaproxy } from './support/haproxy.ts';
 import { startReplica, type TestReplica } from './support/replicas.ts';
-import { onePath } from './support/episode.ts';
 
-const P2 = '0000000000000002';
-const P3 = '0000000000000003';
-const P4 = '0000000000000004';
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -66,17 +60,7 @@ describe('bridge haproxy adapter (real HAProxy)', function () {
 
   it('sets the mapped weights after a congestion cost row, read back with show servers state', async () => {
     const hp = haproxy!;
-    const store = new RegistryStore(
-      parseRegistry({
-        services: [{ name: 'inventory', port: 9090 }],
-        replicas: [
-          { id: 'inventory-a', service: 'inventory', host: 'h2', port: 9090 },
-          { id: 'inventory-b', service: 'inventory', host: 'h4', port: 9090 },
-        ],
-        sidecars: [{ id: 'web-2', host: 'h3', calls: ['inventory'], kind: 'haproxy', haproxy: { socket: hp.socket, backend: 'inventory' } }],
-        attachments: { h2: P2, h3: P3, h4: P4 },
-      }),
-    );
+    const store = inventoryRegistry(hp.socket);
     const before = await readServers(hp.socket, 'inventory');
     assert.deepEqual(before.map((s) => [s.name, s.weight]), [['inventory-a', 100], ['inventory-b', 100]]);
 
@@ -89,11 +73,7 @@ describe('bridge haproxy adapter (real HAProxy)', function () {
 
     const client = await connectBus(broker!.urlFor('controller'));
     const controller = new HintPublisher(client, { source: 'test-controller' });
-    await controller.publish({
-      kind: 'cost_row',
-      srcPid: P3,
-      costs: costColumns([onePath(P2, 0.1), onePath(P4, 0.9)]),
-    });
+    await controller.publish(inventoryCongestedRow);
     // 833/167 of 1000 → 213/43 of 256
     const after = await waitFor('congestion weights in haproxy', async () => {
       const s = await readServers(hp.socket, 'inventory');

@@ -16,7 +16,7 @@ import {
   type PolicyState,
 } from '../../bridge/policy.ts';
 import { loadRegistry, parseRegistry, type Registry } from '../../bridge/registry.ts';
-import { onePath } from './support/episode.ts';
+import { ecmpPaths, onePath } from './support/episode.ts';
 
 const P1 = '0000000000000001';
 const P2 = '0000000000000002';
@@ -35,23 +35,8 @@ const registry: Registry = parseRegistry({
 
 type Entry = CostEntry;
 const entry = onePath;
-const levelOf = (u: number): Entry['level'] => (u >= 0.8 ? 'congested' : u >= 0.6 ? 'warning' : 'ok');
 /** Two equal-cost paths to dstPid: the best at utilization best, the most loaded at worst. */
-function ecmp(dstPid: string, best: number, worst: number): Entry {
-  const room = (u: number) => Math.round(Math.max(0, 1 - u) * 1e8);
-  return {
-    dstPid,
-    hops: 2,
-    paths: 2,
-    bottleneckUtilization: best,
-    availableBps: room(best),
-    worstUtilization: worst,
-    worstAvailableBps: room(worst),
-    aggregateBps: room(best) + room(worst),
-    level: levelOf(best),
-    worstLevel: levelOf(worst),
-  };
-}
+const ecmp = (dstPid: string, best: number, worst: number): Entry => ecmpPaths(dstPid, best, worst);
 let seq = 0;
 function row(ts: number, costs: Entry[], srcPid = P1, ttlMs = 30_000): CostRowHint {
   return { v: 2, kind: 'cost_row', ts, seq: ++seq, ttlMs, source: 'test', srcPid, costs: costColumns(costs) };

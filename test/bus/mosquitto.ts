@@ -2,10 +2,9 @@
 // files, TLS, bridges): our own child process on free ports, ready when it accepts, stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../labs/ports.ts';
+import { accepts, freePort } from '../../labs/ports.ts';
 import { waitFor } from '../support/wait.ts';
 
 export interface Mosquitto {
@@ -32,17 +31,6 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of live) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
 });
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 export async function startMosquittoWith(config: MosquittoConfig): Promise<Mosquitto> {
   const port = config.port ?? (await freePort());

@@ -11,8 +11,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { connect, type MqttClient } from 'mqtt';
 import { Bridge } from '../../bridge/bridge.ts';
 import { BridgeMetrics } from '../../bridge/metrics.ts';
-import { parseRegistry } from '../../bridge/registry.ts';
-import { RegistryStore } from '../../bridge/registry-store.ts';
 import { BuiltinSidecar } from '../../bridge/sidecar/sidecar.ts';
 import { connectBus } from '../../bus/client.ts';
 import { HintPublisher } from '../../bus/publisher.ts';
@@ -23,7 +21,7 @@ import type { Hint } from '../../bus/hints.ts';
 import { runController, type RunningController } from '../../controller/run.ts';
 import { startMosquitto, type Service } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
-import { P1, P2, P3, costRowBody } from '../bridge/support/episode.ts';
+import { P1, P2, costRowBody, ordersRegistry } from '../bridge/support/episode.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
 /** Sum of a counter's series in a Prometheus text exposition, optionally only those with a label value. */
@@ -103,17 +101,7 @@ describe('reliability: forged hints (real Mosquitto, real bridge, sidecar and co
       api = await intentsApi();
       metrics = new BridgeMetrics({ processMetrics: false });
       const trust = await trustFrom({ specs: [`controller=${controllerKey.files.pub}`] });
-      const registry = new RegistryStore(
-        parseRegistry({
-          services: [{ name: 'orders', port: 8080, latencySensitive: true }],
-          replicas: [
-            { id: 'orders-a', service: 'orders', host: 'h2', port: 8080 },
-            { id: 'orders-b', service: 'orders', host: 'h3', port: 8080 },
-          ],
-          sidecars: [{ id: 'web-1', host: 'h1', calls: ['orders'] }],
-          attachments: { h1: P1, h2: P2, h3: P3 },
-        }),
-      );
+      const registry = ordersRegistry();
       bridge = new Bridge({
         mqttUrl: mosq.url,
         registry,

@@ -3,22 +3,16 @@
 // weight once their ttl has passed. The bridge stops → after the ttl HAProxy's servers are even.
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
-import { connectBus, costColumns, HintPublisher } from '../../bridge/hints.ts';
+import { connectBus, HintPublisher } from '../../bridge/hints.ts';
 import { Bridge } from '../../bridge/bridge.ts';
 import { agentAnswer, HaproxyAgent, STATIC_ANSWER } from '../../bridge/adapters/haproxy-agent.ts';
 import { readServers } from '../../bridge/adapters/haproxy.ts';
-import { parseRegistry } from '../../bridge/registry.ts';
-import { RegistryStore } from '../../bridge/registry-store.ts';
 import { freePort } from '../../labs/ports.ts';
 import { startMosquitto, type Service } from '../support/services.ts';
 import { waitFor } from '../support/wait.ts';
 import { startReplica, type TestReplica } from '../bridge/support/replicas.ts';
-import { startHaproxy } from '../bridge/support/haproxy.ts';
-import { onePath } from '../bridge/support/episode.ts';
+import { inventoryCongestedRow, inventoryRegistry, startHaproxy } from '../bridge/support/haproxy.ts';
 
-const P2 = '0000000000000002';
-const P3 = '0000000000000003';
-const P4 = '0000000000000004';
 const TTL_MS = 1500;
 
 const weightsOf = async (socket: string): Promise<string> => (await readServers(socket, 'inventory')).map((s) => `${s.name}=${s.weight}`).join(' ');
@@ -64,23 +58,13 @@ describe('reliability: HAProxy fail-static through the meshflow agent', function
 
   it('weights applied through the agent; the bridge stops; after the ttl HAProxy is even again', async () => {
     const hp = haproxy!;
-    const store = new RegistryStore(
-      parseRegistry({
-        services: [{ name: 'inventory', port: 9090 }],
-        replicas: [
-          { id: 'inventory-a', service: 'inventory', host: 'h2', port: 9090 },
-          { id: 'inventory-b', service: 'inventory', host: 'h4', port: 9090 },
-        ],
-        sidecars: [{ id: 'web-2', host: 'h3', calls: ['inventory'], kind: 'haproxy', haproxy: { socket: hp.socket, backend: 'inventory' } }],
-        attachments: { h2: P2, h3: P3, h4: P4 },
-      }),
-    );
+    const store = inventoryRegistry(hp.socket);
     bridge = new Bridge({ mqttUrl: mosquitto!.url, registry: store, tickMs: 100, weightsTtlMs: TTL_MS });
     await bridge.start();
 
     const client = await connectBus(mosquitto!.url);
     const controller = new HintPublisher(client, { source: 'test-controller' });
-    await controller.publish({ kind: 'cost_row', srcPid: P3, costs: costColumns([onePath(P2, 0.1), onePath(P4, 0.9)]) });
+    await controller.publish(inventoryCongestedRow);
     // 833/167 of 1000 → 83% and 17% of the configured 100, set by HAProxy from the agent's answers.
     await waitFor('congestion weights in haproxy, from the agent', async () => (await weightsOf(hp.socket)) === 'inventory-a=83 inventory-b=17');
     await client.endAsync();

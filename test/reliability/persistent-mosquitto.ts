@@ -3,10 +3,9 @@
 // on the same port from the same directory, so persistent sessions survive the restart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../labs/ports.ts';
+import { accepts, freePort } from '../../labs/ports.ts';
 
 // Brokers still running when the test process exits (a crashed run) are killed by PID.
 const live = new Set<ChildProcess>();
@@ -82,13 +81,3 @@ export class PersistentMosquitto {
   }
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}

@@ -4,6 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeCommand } from '../../../bridge/adapters/haproxy-socket.ts';
+import { costColumns, type HintBody } from '../../../bus/hints.ts';
+import { RegistryStore } from '../../../bridge/registry-store.ts';
+import { parseRegistry } from '../../../bridge/registry.ts';
+import { onePath } from './episode.ts';
 import { waitFor } from '../../support/wait.ts';
 
 export interface TestHaproxy {
@@ -70,3 +74,25 @@ export async function startHaproxy(opts: {
   }
   return { pid, socket, frontendPort: opts.frontendPort, stop };
 }
+
+const P2 = '0000000000000002';
+const P3 = '0000000000000003';
+const P4 = '0000000000000004';
+
+/** The bridge's registry for one HAProxy sidecar: web-2 on h3 calls inventory, replicas a on h2 and b on h4. */
+export function inventoryRegistry(socket: string): RegistryStore {
+  return new RegistryStore(
+    parseRegistry({
+      services: [{ name: 'inventory', port: 9090 }],
+      replicas: [
+        { id: 'inventory-a', service: 'inventory', host: 'h2', port: 9090 },
+        { id: 'inventory-b', service: 'inventory', host: 'h4', port: 9090 },
+      ],
+      sidecars: [{ id: 'web-2', host: 'h3', calls: ['inventory'], kind: 'haproxy', haproxy: { socket, backend: 'inventory' } }],
+      attachments: { h2: P2, h3: P3, h4: P4 },
+    }),
+  );
+}
+
+/** web-2's cost row with inventory-b's path congested (0.9) and inventory-a's idle (0.1). */
+export const inventoryCongestedRow: Extract<HintBody, { kind: 'cost_row' }> = { kind: 'cost_row', srcPid: P3, costs: costColumns([onePath(P2, 0.1), onePath(P4, 0.9)]) };
