@@ -187,14 +187,14 @@ async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, abl
     bulk = await env.spawn(serviceA.host, `iperf-${variant}`, `exec iperf3 -c ${env.ipOf(PRIORITY.serviceB.host)} -p ${iperf.port} -t ${D + 8} -R -P ${iperf.streams}`);
   }
   const outs: Record<ClassName, string> = { high: join(dir, 'requests-high.jsonl'), low: join(dir, 'requests-low.jsonl') };
+  // The ablation's batch is a closed loop: its throughput then shows what prioritisation takes from it.
+  const closedLoop = (c: ClassName): boolean => ablation && c === 'low';
   const gens: HostProcess[] = [];
   for (const c of sent) {
     const k = classes[c];
     const url = `http://127.0.0.1:${SIDECAR_PORT}${k.pathPrefix}?size=${k.sizeBytes}`;
-    // The ablation's batch is a closed loop: its throughput then shows what prioritisation takes from it.
-    const closed = ablation && c === 'low';
     gens.push(
-      closed
+      closedLoop(c)
         ? await env.node(client, `closed-loop-${c}-${variant}`, 'labs/priority/closed-loop.ts', ['--url', url, '--service', serviceA.name, '--concurrency', String(PRIORITY.ablation.batchConcurrency), '--duration', String(D), '--tag', c, '--out', outs[c], '--start-at', String(startMs), '--timeout-ms', String(PRIORITY.timeoutMs), '--trace'])
         : await startLoadgen(env, client, `loadgen-${c}-${variant}`, { url, service: serviceA.name, rate: k.rate, durationSec: D, tag: c, out: outs[c], startMs, timeoutMs: PRIORITY.timeoutMs, trace: true }),
     );
@@ -206,7 +206,7 @@ async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, abl
     endMs,
     outputs: sent.map((c) => outs[c]),
     // A closed loop has no count known beforehand: the open-loop classes' count and the end decide.
-    expected: sent.filter((c) => !(ablation && c === 'low')).reduce((n, c) => n + totalRequests(classes[c].rate, D * 1000), 0),
+    expected: sent.filter((c) => !closedLoop(c)).reduce((n, c) => n + totalRequests(classes[c].rate, D * 1000), 0),
     graceMs: PRIORITY.timeoutMs + 3000,
     phases: [{ name: variant === 'off' ? 'fifo' : variant === 'on' ? 'prioritised' : variant, from: startMs }],
     actions: [],

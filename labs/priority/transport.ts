@@ -40,7 +40,7 @@ export function classAddressCommands(lower: string, classes: readonly ClassRoute
       ['ip', 'addr', 'add', `${c.address}/32`, 'dev', intfOf(c)],
       ['ip', 'link', 'set', intfOf(c), 'up'],
       ['ip', 'rule', 'add', 'from', c.address, 'table', String(c.table), 'pref', String(c.table)],
-      ['ip', 'route', 'replace', SUBNET, 'dev', intfOf(c), 'src', c.address, 'table', String(c.table)],
+      ...senderRouteCommands([c], false),
     ]),
   ];
 }
