@@ -1,19 +1,23 @@
-// The sidecar's data path: an HTTP/1.1 reverse proxy the local service calls. The service
-// is named by the Host header (http://orders/...) or an absolute-form request URI; each
-// request goes to the replica smooth weighted round robin picks, over a keep-alive agent
-// per replica and class, and is retried once on another replica when the first never connected.
-// The class scheduler decides when a request may go (a slot free on a replica) and which wait.
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+// The sidecar's data path: an HTTP/1.1 reverse proxy the local service calls, on plain sockets.
+// The service is named by the Host header (http://orders/...) or an absolute-form request URI;
+// each request goes to the replica smooth weighted round robin picks, when the class scheduler
+// gives it a slot (exchange.ts). node:http's server and agent cost three times what HAProxy
+// does per request (bench/sidecar.ts); reading only the heads, and passing bodies through as
+// bytes, is what brings the hop near it.
 import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
 import { classify, incomingTraceparent, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
 import type { IngressRule, ReplicaAddress } from './config.ts';
+import { connectionListed, Exchange, HOP_BY_HOP, KEEP_ALIVE_S, type Caller, type ExchangeHost, type Routed } from './exchange.ts';
+import { BodyTracker, headEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, plainAnswer, requestFraming, type RequestHead } from './http1.ts';
 import type { SidecarMetrics } from './metrics.ts';
-import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings, type ShedReason } from './scheduler.ts';
-import { serverTimingMs, type HopTracer } from './spans.ts';
+import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings } from './scheduler.ts';
+import type { HopTracer } from './spans.ts';
 import { SmoothWeightedRoundRobin } from './swrr.ts';
+import { UpstreamPool } from './upstreams.ts';
 import type { WeightStore } from './weights.ts';
 
-export const REPLICA_HEADER = 'x-meshflow-replica';
+export { REPLICA_HEADER } from './exchange.ts';
 
 export interface ProxyOptions {
   readonly services: Readonly<Record<string, { readonly replicas: readonly ReplicaAddress[] }>>;
@@ -31,65 +35,44 @@ export interface ProxyOptions {
   readonly tracer?: HopTracer;
 }
 
-interface Hop {
-  readonly service: string;
-  readonly path: string;
-  readonly cls: string;
-  readonly headers: OutgoingHttpHeaders;
-  readonly start: number;
-  /** The replica that answered (for the span). */
-  replica?: string;
-  retried?: boolean;
-  /** With a tracer: how long it waited for a slot, and the upstream's own time (its Server-Timing), ms. */
-  queuedMs?: number;
-  serverMs?: number;
+/** A caller's connection idle this long between requests is closed: a second past what it was told... */
+const KEEP_ALIVE_MS = KEEP_ALIVE_S * 1000 + 1000;
+/** ...and one that started a head but has not finished it, after this long. */
+const HEAD_TIMEOUT_MS = 60_000;
+/** Idle connections to replicas are closed before a replica's own idle timeout (node:http's 5 s) would. */
+const UPSTREAM_IDLE_MS = 4000;
+
+/** The request's own fields the sidecar sets itself on the way on. */
+const REPLACED = new Set([PRIORITY_HEADER, TRACEPARENT_HEADER, 'x-forwarded-for']);
+
+interface ReplicaMetrics {
+  readonly requests: { inc(): void };
+  readonly latency: { observe(v: number): void };
 }
 
-/** How long a shed client is asked to wait before trying again (s). */
-const RETRY_AFTER_S = 1;
-
-// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-
-function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  // Every request passes here: no Set or entry arrays unless a Connection header names more to drop.
-  const connection = headers['connection'];
-  const listed = connection ? new Set(connection.split(',').map((s) => s.trim().toLowerCase())) : undefined;
-  const out: OutgoingHttpHeaders = {};
-  for (const k in headers) {
-    const v = headers[k];
-    if (v !== undefined && !HOP_BY_HOP.has(k) && !listed?.has(k)) out[k] = v;
-  }
-  return out;
-}
-
-/** Whether a request carries a body (RFC 9112 §6.3: only a Transfer-Encoding or a Content-Length says so). */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-class ConnectTimeout extends Error {
-  readonly code = 'ECONNECT_TIMEOUT';
-}
-
-export class SidecarProxy {
+export class SidecarProxy implements ExchangeHost {
   readonly scheduler: ClassScheduler;
+  readonly tracer: HopTracer | undefined;
+  readonly now: () => number;
   private readonly pickers = new Map<string, SmoothWeightedRoundRobin>();
   private readonly serviceNames: readonly string[];
   /** The weights revision and freshness each service's picker and gauges were last set for. */
   private readonly weightsSeen = new Map<string, { revision: number; fresh: boolean }>();
-  /** Keep-alive agents by "service/replica/class": one class's connections never queue behind another's. */
-  private readonly agents = new Map<string, Agent>();
-  private readonly expiry: NodeJS.Timeout | undefined;
+  /** Keep-alive connections by "service/replica/class": one class's connections never queue behind another's. */
+  private readonly pools = new Map<string, UpstreamPool>();
+  private readonly replicaMetrics = new Map<string, ReplicaMetrics>();
+  private readonly callers = new Set<CallerConnection>();
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly opts: ProxyOptions) {
     this.serviceNames = Object.keys(opts.services);
     for (const service of this.serviceNames) this.pickers.set(service, new SmoothWeightedRoundRobin());
     const settings = { ...DEFAULT_SCHEDULER, ...opts.scheduling };
-    const now = opts.now ?? (() => performance.now());
-    this.scheduler = new ClassScheduler(settings, (s) => this.pickers.get(s), (s) => (opts.services[s]?.replicas ?? []).map((r) => r.id), now);
-    if (Number.isFinite(settings.concurrencyPerReplica)) this.expiry = setInterval(() => this.scheduler.expire(), Math.min(250, settings.queueTimeoutMs)).unref();
+    this.now = opts.now ?? (() => performance.now());
+    this.tracer = opts.tracer;
+    this.scheduler = new ClassScheduler(settings, (s) => this.pickers.get(s), (s) => (opts.services[s]?.replicas ?? []).map((r) => r.id), this.now);
+    if (Number.isFinite(settings.concurrencyPerReplica)) this.timers.push(setInterval(() => this.scheduler.expire(), Math.min(250, settings.queueTimeoutMs)).unref());
+    this.timers.push(setInterval(() => this.sweep(), 1000).unref());
   }
 
   /** Weights in force for a service now (what the picker uses). */
@@ -98,40 +81,80 @@ export class SidecarProxy {
     return this.opts.weights.effective(service, reps.map((r) => r.id));
   }
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Takes a caller's connection (the net.Server's connection listener). */
+  readonly accept = (socket: Socket): void => {
+    const c = new CallerConnection(this, socket);
+    this.callers.add(c);
+    socket.once('close', () => this.callers.delete(c));
+  };
+
+  /** Starts a request the caller's connection has read. */
+  route(exchange: Exchange, peer: string): void {
+    const req = exchange.request;
+    // What follows a CONNECT is a tunnel's bytes, not requests: the connection closes.
+    if (req.method === 'CONNECT') return exchange.reply(405, 'meshflow sidecar: CONNECT is not served\n', '', true);
     const target = this.resolve(req);
-    if (!target) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`meshflow sidecar: no service for host ${String(req.headers.host)}\n`);
-      return;
-    }
+    if (!target) return exchange.reply(404, `meshflow sidecar: no service for host ${String(req.headers['host'])}\n`);
     const { service, path } = target;
-    const cls = classify({ method: req.method ?? 'GET', path, headers: req.headers }, this.opts.rules ?? [], this.opts.defaultClass);
-    const tracer = this.opts.tracer;
-    const opened = tracer?.start(service, cls, req.method ?? 'GET', path, incomingTraceparent(req.headers));
+    const cls = classify({ method: req.method, path, headers: req.headers }, this.opts.rules ?? [], this.opts.defaultClass);
+    const opened = this.tracer?.start(service, cls, req.method, path, incomingTraceparent(req.headers));
     this.applyWeights(service);
-    const headers = endToEnd(req.headers);
-    headers[PRIORITY_HEADER] = cls;
-    headers[TRACEPARENT_HEADER] = opened?.traceparent ?? traceparentFor(req.headers);
+    const traceparent = opened?.traceparent ?? traceparentFor(req.headers);
     const forwardedFor = req.headers['x-forwarded-for'];
-    const peer = req.socket.remoteAddress;
-    headers['x-forwarded-for'] = forwardedFor && peer ? `${forwardedFor}, ${peer}` : forwardedFor || peer || '';
-    const hop: Hop = { service, path, cls, headers, start: performance.now() };
-    if (tracer && opened) {
-      // One object of one shape ('close' comes once): spreading optional parts per request showed in the profile.
-      res.on('close', () => tracer.end(opened.span, { replica: hop.replica, status: res.statusCode, retried: hop.retried, queuedMs: hop.queuedMs, serverMs: hop.serverMs, error: res.writableFinished ? undefined : 'aborted' }));
-    }
+    const routed: Routed = {
+      service,
+      path,
+      cls,
+      head: `${this.headOut(req, path, exchange.requestChunked)}${PRIORITY_HEADER}: ${cls}\r\n${TRACEPARENT_HEADER}: ${traceparent}\r\nx-forwarded-for: ${forwardedFor && peer ? `${forwardedFor}, ${peer}` : forwardedFor || peer}\r\n`,
+      hasHost: req.headers['host'] !== undefined,
+    };
+    exchange.begin(routed, opened?.span);
     this.scheduler.submit(
       service,
       cls,
-      (replica) => {
-        // The caller may have gone away while the request waited.
-        if (res.destroyed) return this.scheduler.release(service, replica);
-        if (tracer) hop.queuedMs = performance.now() - hop.start;
-        this.attempt(req, res, hop, replica, new Set(), false);
+      (replica) => exchange.dispatch(replica),
+      (reason) => {
+        this.opts.metrics.shed.inc({ service, class: cls, reason });
+        exchange.shed(reason);
       },
-      (reason) => this.shed(res, service, cls, reason),
     );
-  };
+  }
+
+  /** The request line and the caller's end-to-end fields; HTTP/1.0 asks to keep the connection. */
+  private headOut(req: RequestHead, path: string, chunked: boolean): string {
+    const listed = connectionListed(req.headers);
+    let out = `${req.method} ${path} HTTP/1.${req.minor}\r\n`;
+    for (let i = 0; i < req.names.length; i++) {
+      const name = req.names[i] ?? '';
+      if (HOP_BY_HOP.has(name) || REPLACED.has(name) || listed?.has(name)) continue;
+      out += `${req.lines[i]}\r\n`;
+    }
+    if (chunked) out += 'transfer-encoding: chunked\r\n';
+    if (req.minor === 0) out += 'connection: keep-alive\r\n';
+    return out;
+  }
+
+  private resolve(req: RequestHead): { service: string; path: string } | undefined {
+    let host: string | undefined;
+    let path = req.target;
+    if (path.charCodeAt(0) !== 0x2f && /^https?:\/\//i.test(path)) {
+      let u: URL;
+      try {
+        u = new URL(path);
+      } catch {
+        return undefined;
+      }
+      host = u.hostname;
+      path = u.pathname + u.search;
+    } else {
+      host = req.headers['host']?.replace(/:\d+$/, '');
+    }
+    if (host !== undefined && this.opts.services[host]) return { service: host, path };
+    // A sidecar for a single service needs no naming: anything sent to it is for that service.
+    const names = this.serviceNames;
+    if (names.length === 1 && names[0] !== undefined) return { service: names[0], path };
+    return undefined;
+  }
 
   /**
    * Gives the picker and the gauges the weights in force, only when they changed (a new hint, or
@@ -149,124 +172,165 @@ export class SidecarProxy {
     this.pickers.get(service)?.setWeights(weights);
   }
 
-  private shed(res: ServerResponse, service: string, cls: string, reason: ShedReason): void {
-    this.opts.metrics.shed.inc({ service, class: cls, reason });
-    if (res.destroyed) return;
-    const why = reason === 'no_room' ? 'no replica has room on its path' : reason === 'queue_full' ? 'queue full' : 'waited too long';
-    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': String(RETRY_AFTER_S) }).end(`meshflow sidecar: ${service} refused for class ${cls}: ${why}\n`);
+  replica(service: string, id: string): ReplicaAddress | undefined {
+    return this.opts.services[service]?.replicas.find((r) => r.id === id);
   }
 
-  private agent(service: string, replica: string, cls: string): Agent {
-    const key = `${service}/${replica}/${cls}`;
-    let a = this.agents.get(key);
-    if (!a) {
+  pool(service: string, replica: ReplicaAddress, cls: string): UpstreamPool {
+    const key = `${service}/${replica.id}/${cls}`;
+    let p = this.pools.get(key);
+    if (!p) {
       const localAddress = this.opts.sourceAddresses?.[cls];
-      a = new Agent({ keepAlive: true, maxSockets: 256, ...(localAddress ? { localAddress } : {}) });
-      this.agents.set(key, a);
+      p = new UpstreamPool({ host: replica.host, port: replica.port, connectTimeoutMs: this.opts.connectTimeoutMs ?? 2000, ...(localAddress ? { localAddress } : {}) });
+      this.pools.set(key, p);
     }
-    return a;
+    return p;
   }
 
-  private resolve(req: IncomingMessage): { service: string; path: string } | undefined {
-    const url = req.url ?? '/';
-    let host: string | undefined;
-    let path = url;
-    if (/^https?:\/\//i.test(url)) {
-      const u = new URL(url);
-      host = u.hostname;
-      path = u.pathname + u.search;
-    } else {
-      host = req.headers.host?.replace(/:\d+$/, '');
-    }
-    const names = this.serviceNames;
-    if (host !== undefined && this.opts.services[host]) return { service: host, path };
-    // A sidecar for a single service needs no naming: anything sent to it is for that service.
-    if (names.length === 1 && names[0] !== undefined) return { service: names[0], path };
-    return undefined;
+  retryTarget(service: string, tried: ReadonlySet<string>): string | undefined {
+    return this.pickers.get(service)?.next(tried);
   }
 
-  private attempt(
-    req: IncomingMessage,
-    res: ServerResponse,
-    ctx: Hop,
-    replicaId: string,
-    tried: Set<string>,
-    retried: boolean,
-  ): void {
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.scheduler.release(ctx.service, replicaId);
-    };
-    const rep = this.opts.services[ctx.service]?.replicas.find((r) => r.id === replicaId);
-    if (!rep) {
-      release();
-      return void res.writeHead(502).end();
+  acquire(service: string, replica: string): void {
+    this.scheduler.acquire(service, replica);
+  }
+
+  release(service: string, replica: string): void {
+    this.scheduler.release(service, replica);
+  }
+
+  answered(service: string, replica: string, cls: string, seconds: number): void {
+    // Label lookups hash their label object each time: the children are kept per replica and class.
+    const key = `${service}\0${replica}\0${cls}`;
+    let m = this.replicaMetrics.get(key);
+    if (!m) {
+      const labels = { service, replica, class: cls };
+      m = { requests: this.opts.metrics.requests.labels(labels), latency: this.opts.metrics.latency.labels(labels) };
+      this.replicaMetrics.set(key, m);
     }
-    const agent = this.agent(ctx.service, replicaId, ctx.cls);
-    tried.add(replicaId);
-    let connected = false;
-    const up = httpRequest({ host: rep.host, port: rep.port, method: req.method, path: ctx.path, headers: ctx.headers, agent });
+    m.requests.inc();
+    m.latency.observe(seconds);
+  }
 
-    const onConnected = () => {
-      connected = true;
-      // Only now does the body start to flow: a failed connect leaves it unread, for the retry.
-      // Most requests have none: ending at once spares the pipe's listeners and ticks.
-      if (hasBody(req)) req.pipe(up);
-      else up.end();
-    };
-    up.on('socket', (sock) => {
-      if (!sock.connecting) return onConnected();
-      const t = setTimeout(() => up.destroy(new ConnectTimeout(`connect to ${rep.host}:${rep.port} timed out`)), this.opts.connectTimeoutMs ?? 2000);
-      sock.once('connect', () => {
-        clearTimeout(t);
-        onConnected();
-      });
-      sock.once('close', () => clearTimeout(t));
-    });
+  failed(service: string, replica: string, reason: string): void {
+    this.opts.metrics.upstreamFailures.inc({ service, replica, reason });
+  }
 
-    up.on('response', (ur) => {
-      ctx.replica = replicaId;
-      ctx.retried = retried;
-      if (this.opts.tracer) ctx.serverMs = serverTimingMs(ur.headers['server-timing']);
-      const labels = { service: ctx.service, replica: replicaId, class: ctx.cls };
-      this.opts.metrics.requests.inc(labels);
-      this.opts.metrics.latency.observe(labels, (performance.now() - ctx.start) / 1000);
-      const headers = endToEnd(ur.headers);
-      headers[REPLICA_HEADER] = replicaId;
-      res.writeHead(ur.statusCode ?? 502, headers);
-      ur.pipe(res);
-      ur.on('error', () => res.destroy());
-    });
+  retried(service: string): void {
+    this.opts.metrics.retries.inc({ service });
+  }
 
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      release();
-      const reason = err.code ?? 'error';
-      this.opts.metrics.upstreamFailures.inc({ service: ctx.service, replica: replicaId, reason });
-      // A reused keep-alive socket the replica had already closed fails the same way, and a
-      // bodiless request on it is safe to send again.
-      const staleSocket = up.reusedSocket && reason === 'ECONNRESET' && ['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? '');
-      if (!retried && (!connected || staleSocket) && !res.headersSent) {
-        const next = this.pickers.get(ctx.service)?.next(tried);
-        if (next) {
-          this.opts.metrics.retries.inc({ service: ctx.service });
-          this.scheduler.acquire(ctx.service, next);
-          return this.attempt(req, res, ctx, next, tried, true);
-        }
-      }
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`meshflow sidecar: ${ctx.service} unavailable (${reason})\n`);
-      else res.destroy();
-    });
-    // The answer is done, or the caller went away (then stop the upstream work too): the slot frees.
-    res.on('close', () => {
-      release();
-      if (!res.writableFinished) up.destroy();
-    });
+  /** Closes idle connections: callers past their keep-alive or head timeout, replicas' past theirs. */
+  private sweep(): void {
+    const now = this.now();
+    for (const c of this.callers) c.expire(now);
+    for (const p of this.pools.values()) p.sweep(now, UPSTREAM_IDLE_MS);
   }
 
   close(): void {
-    clearInterval(this.expiry);
-    for (const a of this.agents.values()) a.destroy();
+    for (const t of this.timers) clearInterval(t);
+    for (const c of this.callers) c.socket.destroy();
+    for (const p of this.pools.values()) p.close();
+  }
+}
+
+/** A caller's connection: requests read one after another, each answered before the next is read. */
+class CallerConnection implements Caller {
+  closed = false;
+  private buf: Buffer | undefined;
+  private exchange: Exchange | undefined;
+  private idleSince: number;
+  private refused = false;
+  private readonly peer: string;
+
+  constructor(
+    private readonly proxy: SidecarProxy,
+    readonly socket: Socket,
+  ) {
+    this.idleSince = proxy.now();
+    this.peer = socket.remoteAddress ?? '';
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.exchange?.onCallerDrain());
+    socket.on('error', () => undefined); // a caller gone mid-write: 'close' follows
+    socket.on('close', () => {
+      this.closed = true;
+      this.exchange?.onCallerClose();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.refused) return;
+    const ex = this.exchange;
+    if (ex && !ex.requestDone && this.buf === undefined) {
+      const n = ex.requestBody(chunk, 0);
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (!this.exchange) this.next();
+    // Pipelined requests wait for the answer before them; past a head's worth, so does the socket.
+    else if (this.buf.length > MAX_HEAD_BYTES) this.socket.pause();
+  }
+
+  /** Reads the next request from the bytes held, if a whole head is there. */
+  private next(): void {
+    let buf = this.buf;
+    // An empty line before a request line is ignored (RFC 9112 §2.2).
+    while (buf && buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) buf = buf.length > 2 ? buf.subarray(2) : undefined;
+    this.buf = buf;
+    if (!buf) return;
+    const end = headEnd(buf);
+    if (end < 0 || end > MAX_HEAD_BYTES) {
+      if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES) this.refuse(new HttpParseError(431, 'request head too large'));
+      return;
+    }
+    let head: RequestHead;
+    let body: BodyTracker;
+    try {
+      head = parseRequestHead(buf, end);
+      body = new BodyTracker(requestFraming(head));
+    } catch (err) {
+      if (err instanceof HttpParseError) return this.refuse(err);
+      throw err;
+    }
+    const ex = new Exchange(this.proxy, this, head, body);
+    this.exchange = ex;
+    let rest: Buffer | undefined = end < buf.length ? buf.subarray(end) : undefined;
+    if (rest && !ex.requestDone) {
+      const n = ex.requestBody(rest, 0);
+      rest = n < rest.length ? rest.subarray(n) : undefined;
+    }
+    this.buf = rest;
+    this.proxy.route(ex, this.peer);
+  }
+
+  finished(keepAlive: boolean): void {
+    this.exchange = undefined;
+    if (!keepAlive) {
+      this.refused = true;
+      this.socket.destroySoon();
+      return;
+    }
+    this.idleSince = this.proxy.now();
+    if (this.socket.isPaused()) this.socket.resume();
+    // A request pipelined behind the last one may be complete already; its body bytes follow.
+    const held = this.buf;
+    if (held) {
+      this.buf = undefined;
+      this.onData(held);
+    }
+  }
+
+  /** A request that can't be read: answered once, and the connection closed (nothing after it can be framed). */
+  private refuse(err: HttpParseError): void {
+    this.refused = true;
+    this.buf = undefined;
+    this.socket.end(plainAnswer(err.status, `meshflow sidecar: ${err.message}\n`, { keepAlive: false }), 'latin1');
+  }
+
+  expire(now: number): void {
+    if (this.exchange) return;
+    if (now - this.idleSince > (this.buf ? HEAD_TIMEOUT_MS : KEEP_ALIVE_MS)) this.socket.destroy();
   }
 }

@@ -1,6 +1,7 @@
 // The built-in sidecar: the proxy, an admin port (/metrics, /healthz, /weights), and the
 // bus: its own weights topic in, its status out (online, with a last will saying offline).
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
@@ -42,7 +43,7 @@ export class BuiltinSidecar {
   readonly paths: ReplicaPaths;
   private readonly tracer: HopTracer | undefined;
   private readonly clock: Clock;
-  private proxyServer: Server | undefined;
+  private proxyServer: NetServer | undefined;
   private adminServer: Server | undefined;
   private client: MqttClient | undefined;
   private sub: HintSubscription | undefined;
@@ -74,7 +75,7 @@ export class BuiltinSidecar {
 
   async start(): Promise<SidecarAddresses> {
     const c = this.opts.config;
-    this.proxyServer = createServer({ keepAlive: true }, this.proxy.handle);
+    this.proxyServer = createNetServer({ noDelay: true }, this.proxy.accept);
     this.adminServer = createServer((req, res) => void this.admin(req.url ?? '/', res));
     const proxyPort = await listen(this.proxyServer, c.listen.port, c.listen.host ?? '127.0.0.1');
     const adminPort = await listen(this.adminServer, c.admin.port, c.admin.host ?? '127.0.0.1');
@@ -162,8 +163,9 @@ export class BuiltinSidecar {
       await this.client.endAsync(true);
     }
     this.paths.close();
+    // Closes the callers' connections too, so the listener's close does not wait for them.
     this.proxy.close();
-    await Promise.all([this.proxyServer, this.adminServer].map((s) => (s ? close(s) : undefined)));
+    await Promise.all([this.proxyServer ? closeNet(this.proxyServer) : undefined, this.adminServer ? close(this.adminServer) : undefined]);
     // After the servers: the last hops' spans end when their connections close.
     await this.tracer?.close();
   }
@@ -182,10 +184,14 @@ function sourceAddressesOf(s: NonNullable<SidecarConfig['scheduling']>): Record<
   return Object.fromEntries(s.classes.flatMap((c) => (c.sourceAddress ? [[c.name, c.sourceAddress]] : [])));
 }
 
-async function listen(server: Server, port: number, host: string): Promise<number> {
+async function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
   server.listen(port, host);
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
+}
+
+function closeNet(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function close(server: Server): Promise<void> {
