@@ -4,15 +4,15 @@
 // Two HTTP replicas (a process of their own), the built-in sidecar with class scheduling on
 // (`meshflow sidecar`, its own process) and HAProxy (one thread, round robin, keep-alive to the
 // servers) in front of them. Each target is offered the same rate (half interactive, half batch)
-// over at most 64 keep-alive connections from this process (the load generator; the sidecar has
-// a process of its own): straight to one replica, through the sidecar, through HAProxy. A hop's
+// over at most 64 keep-alive raw-socket connections from this process (the load generator; the
+// sidecar has a process of its own): straight to one replica, through the sidecar, through HAProxy. A hop's
 // cost is its percentile minus the direct one, and the CPU its process spent per request. The targets take
 // turns in one-second slices (the order rotating every slice) and each gathers its slices into one
 // histogram, so whatever else runs on the shared machine falls on all three alike. Read the CPU
 // column first when the machine is busy: the percentiles then carry other work's noise.
 //
 // The load is paced by default: request i is due at start + i/rate, open loop, and its latency
-// counts from when it was due. autocannon (`--load autocannon`) is kept for comparison, but its
+// counts from the timer tick that sends it (waiting for a free connection included). autocannon (`--load autocannon`) is kept for comparison, but its
 // overallRate is a per-second budget each connection spends back to back at the top of every
 // second: all 64 connections burst together until the budget is gone, so what it measures is
 // the queue of 64 requests at the target's peak throughput, not the hop at the rate asked for.
@@ -24,12 +24,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
+import { BodyTracker, headEnd, parseResponseHead, responseFraming, type ResponseHead } from '../bridge/sidecar/http1.ts';
 import { accepts, freePort } from '../labs/ports.ts';
 
 const arg = (name: string, fallback: string): string => {
@@ -93,46 +94,135 @@ const CLASSES = [
 const microseconds = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 
 /**
+ * One keep-alive connection of the load generator: a request at a time, its answer's end found by
+ * the sidecar's own HTTP/1.1 framing. Raw sockets rather than node:http's client: that client's
+ * own cost and jitter (about 100 µs a request) would sit in every target's percentiles alike and
+ * bury the fraction of a millisecond a hop adds.
+ */
+class LoadConnection {
+  readonly socket: Socket;
+  lastUsed = performance.now();
+  private buf: Buffer | undefined;
+  private head: ResponseHead | undefined;
+  private body: BodyTracker | undefined;
+  private done: ((status: number | undefined) => void) | undefined;
+
+  constructor(port: number, private readonly onGone: (c: LoadConnection) => void) {
+    this.socket = connect({ port, host: '127.0.0.1', noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.onGone(this);
+      this.finish(undefined);
+    });
+  }
+
+  send(request: Buffer, done: (status: number | undefined) => void): void {
+    this.done = done;
+    this.socket.write(request);
+  }
+
+  private onData(chunk: Buffer): void {
+    let at = 0;
+    if (!this.head) {
+      const buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+      const end = headEnd(buf);
+      if (end < 0) return void (this.buf = buf);
+      this.buf = undefined;
+      this.head = parseResponseHead(buf, end);
+      this.body = new BodyTracker(responseFraming(this.head, 'GET') ?? { kind: 'close' });
+      chunk = buf;
+      at = end;
+    }
+    this.body?.take(chunk, at);
+    if (this.body?.done) this.finish(this.head.status);
+  }
+
+  private finish(status: number | undefined): void {
+    const done = this.done;
+    this.done = undefined;
+    this.head = undefined;
+    this.body = undefined;
+    this.lastUsed = performance.now();
+    done?.(status);
+  }
+}
+
+/** Up to CONNECTIONS keep-alive connections per target, kept across its slices; requests beyond them wait their turn. */
+class LoadPool {
+  private readonly idle: LoadConnection[] = [];
+  private open = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly port: number) {}
+
+  fire(request: Buffer, done: (status: number | undefined) => void): void {
+    const go = (): void => {
+      let c = this.idle.pop();
+      // Idle past what a target keeps (the sidecar says 5 s): a fresh one, not a race with its close.
+      while (c && performance.now() - c.lastUsed > 4000) {
+        c.socket.destroy();
+        c = this.idle.pop();
+      }
+      if (!c) {
+        this.open++;
+        c = new LoadConnection(this.port, () => {
+          this.open--;
+          const i = this.idle.indexOf(c as LoadConnection);
+          if (i >= 0) this.idle.splice(i, 1);
+        });
+      }
+      const conn = c;
+      conn.send(request, (status) => {
+        if (!conn.socket.destroyed) this.idle.push(conn);
+        done(status);
+        this.waiting.shift()?.();
+      });
+    };
+    if (this.idle.length > 0 || this.open < CONNECTIONS) go();
+    else this.waiting.push(go);
+  }
+
+  close(): void {
+    for (const c of this.idle) c.socket.destroy();
+  }
+}
+
+const REQUESTS = CLASSES.map((headers) => Buffer.from(`GET / HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`, 'latin1'));
+
+/**
  * One paced run: requests fall due evenly at `rate` whatever the answers before them did (open
  * loop), over at most CONNECTIONS keep-alive connections; a request that finds them all busy
- * waits for one, and its latency counts from when it was due, so a target that falls behind is
- * charged for it (no coordinated omission).
+ * waits for one.
  */
 async function paced(port: number, rate: number, seconds: number, tally: Tally): Promise<void> {
-  const agent = agentFor(port);
+  const pool = poolFor(port);
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
   let sent = 0;
   let settled = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const settle = (due: number, good: boolean): void => {
-    if (good) {
-      tally.ok++;
-      tally.us.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
-    } else tally.errors++;
-    if (++settled === total) finish();
-  };
-  const fire = (due: number, headers: Record<string, string>): void => {
-    let over = false;
-    const once = (good: boolean): void => {
-      if (!over) settle(due, good);
-      over = true;
-    };
-    const req = request({ host: '127.0.0.1', port, path: '/', headers, agent }, (res) => {
-      countAnswer(port);
-      res.resume();
-      res.once('end', () => once((res.statusCode ?? 500) < 300));
-      res.once('error', () => once(false));
+  // Latency counts from the tick that sends a request, not from when it fell due: the timer's own
+  // lateness (up to a millisecond) is the load generator's, the same for every target, and would
+  // swamp the hop. Waiting for a free connection still counts, so a target that falls behind is
+  // charged for it (no coordinated omission).
+  const fire = (request: Buffer): void => {
+    const due = performance.now();
+    pool.fire(request, (status) => {
+      if (status !== undefined) countAnswer(port);
+      if (status !== undefined && status < 300) {
+        tally.ok++;
+        tally.us.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
+      } else tally.errors++;
+      if (++settled === total) finish();
     });
-    req.once('error', () => once(false));
-    req.end();
   };
   const start = performance.now();
   // A timer tick sends every request that has fallen due since the last one (timers run at ~1 ms).
   const tick = (): void => {
     const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
-    for (; sent < due; sent++) fire(start + sent * interval, CLASSES[sent % CLASSES.length] as Record<string, string>);
+    for (; sent < due; sent++) fire(REQUESTS[sent % REQUESTS.length] as Buffer);
     if (sent < total) setTimeout(tick, 1);
   };
   tick();
@@ -142,15 +232,14 @@ async function paced(port: number, rate: number, seconds: number, tally: Tally):
   tally.errors += total - settled;
 }
 
-/** One pool of keep-alive connections per target, kept across its slices. */
-const agents = new Map<number, Agent>();
-function agentFor(port: number): Agent {
-  let a = agents.get(port);
-  if (!a) {
-    a = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-    agents.set(port, a);
+const pools = new Map<number, LoadPool>();
+function poolFor(port: number): LoadPool {
+  let p = pools.get(port);
+  if (!p) {
+    p = new LoadPool(port);
+    pools.set(port, p);
   }
-  return a;
+  return p;
 }
 
 /**
@@ -234,7 +323,7 @@ async function main(): Promise<void> {
       { name: 'haproxy', port: haproxyPort, pid: haproxy.pid },
     ];
     const how = LOAD === 'paced'
-      ? `paced open-loop load, latency from when each request fell due, ${SECONDS} s per target in interleaved one-second slices, up to`
+      ? `paced open-loop load over raw keep-alive connections, latency from the tick that sends each request, ${SECONDS} s per target in interleaved one-second slices, up to`
       : `autocannon load (per-second bursts), one ${SECONDS} s run per target,`;
     process.stdout.write(`sidecar hop cost: ${how} ${CONNECTIONS} connections per target, half interactive and half batch, class scheduling on${TRACING ? '; "traced" is the sidecar writing a span per hop to a file' : ''}\n`);
     process.stdout.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n`);
@@ -276,7 +365,7 @@ async function main(): Promise<void> {
       process.stdout.write(`traced: ${spans} spans in the file for ${answered.get(tracedPort) ?? 0} answers\n`);
     }
   } finally {
-    for (const a of agents.values()) a.destroy();
+    for (const p of pools.values()) p.close();
     stop();
     await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
     await rm(dir, { recursive: true, force: true });
