@@ -15,6 +15,12 @@
 // within its hold-down only once that effect was seen not to help (congestion still there).
 // A move that would undo an earlier one (weights back towards a replica, an intent withdrawn or
 // asked again) waits out the hold-down of the move it undoes, so A→B→A never happens inside it.
+// Few moves, each a whole one: with a path lever the weights read the shapes, not the room figures,
+// so a split is either even or the floor for every replica behind congestion no path avoids, and
+// one publication takes it there (no steps, no moves too small to matter); a replica left stays
+// left until its paths cool below the clear mark. An intent goes once its paths have been cool for
+// `pathIdleMs` (one cool row is no reason to move flows), and not much later: a least-congested intent
+// is the controller's own loop, which moves the path on load, the load the weights put on it included.
 import { isStale, type CostRowHint, type EventHint } from './hints.ts';
 import {
   computeWeights,
@@ -24,7 +30,9 @@ import {
   type IntentSpec,
   type PolicyParams,
   type PolicyState,
+  type RoomView,
   type WeightsResult,
+  WEIGHT_TOTAL,
 } from './policy.ts';
 import { pidOf, replicasOf, type Registry } from './registry.ts';
 
@@ -33,6 +41,8 @@ export interface ArbiterParams {
   readonly weightsHoldMs: number;
   /** An intent is kept at least this long, and not asked again sooner after its withdrawal. */
   readonly pathHoldMs: number;
+  /** An intent is withdrawn once every path to its replica has stayed below the clear mark this long. */
+  readonly pathIdleMs: number;
   /** Time for a change to show in the cost rows: the service's next change of either lever waits this long. */
   readonly effectMs: number;
   /** A split within this much of even (of 1000, per replica) counts as even: nothing of the weights' to undo. */
@@ -40,7 +50,8 @@ export interface ArbiterParams {
 }
 
 // Both hold-downs a little above 10 s, so no A→B→A falls within 10 s even with timing jitter.
-export const defaultArbiterParams: ArbiterParams = { weightsHoldMs: 12_000, pathHoldMs: 12_000, effectMs: 3_000, evenWithin: 10 };
+// An intent outlives its congestion by two cost rows (the controller sends one a second at most).
+export const defaultArbiterParams: ArbiterParams = { weightsHoldMs: 12_000, pathHoldMs: 12_000, pathIdleMs: 2_000, effectMs: 3_000, evenWithin: 10 };
 
 /** What congestion looks like from the sidecar's attachment point towards one replica. */
 export type Shape = 'clear' | 'avoidable' | 'bound' | 'shared' | 'unknown';
@@ -65,6 +76,8 @@ interface ServiceSlot {
 interface PathSlot {
   readonly createdAt?: number;
   readonly withdrawnAt?: number;
+  /** Since when every path to the replica has been below the clear mark, while the intent is held. */
+  readonly coolSince?: number;
 }
 
 export interface ArbiterState {
@@ -135,6 +148,14 @@ function cooled(row: CostRowHint, dstPid: string | undefined, p: PolicyParams): 
   return e.worstUtilization < p.intentClearUtilization && !(e.worstLevel === 'congested' && e.worstAvailableBps === 0);
 }
 
+/** Whether the best path to a replica is below the clear mark: a replica the weights left may have its share back. */
+function bestCooled(row: CostRowHint, dstPid: string | undefined, p: PolicyParams): boolean {
+  if (dstPid === undefined) return false;
+  const e = entryFor(row, dstPid);
+  if (e === undefined) return false;
+  return e.bottleneckUtilization < p.intentClearUtilization && !(e.level === 'congested' && e.availableBps === 0);
+}
+
 const slotKey = (sidecar: string, service: string): string => `${sidecar}/${service}`;
 const since = (t: number | undefined, now: number): number => (t === undefined ? Infinity : now - t);
 
@@ -153,6 +174,8 @@ export function arbitrate(
   const decisions: ArbiterDecision[] = [];
   const desired = new Map<string, IntentSpec>();
   const shapesBySlot = new Map<string, Record<string, Shape>>();
+  /** Per slot, the replicas whose best path is below the clear mark. */
+  const cooledBySlot = new Map<string, Set<string>>();
   /** Slots whose path lever moved in this step: their weights wait. */
   const pathMovedNow = new Set<string>();
 
@@ -183,6 +206,7 @@ export function arbitrate(
       // Every replica hot: nothing to balance towards; only the network may know another way.
       if (remote.length > 0 && remote.length === reps.length && remote.every((r) => shapes[r.id] === 'bound')) for (const r of remote) shapes[r.id] = 'shared';
       shapesBySlot.set(key, shapes);
+      if (fresh) cooledBySlot.set(key, new Set(reps.filter((r) => bestCooled(row, pidOf(registry, r.host), pp)).map((r) => r.id)));
       const latencySensitive = registry.services.find((s) => s.name === service)?.latencySensitive === true;
       for (const rep of reps) {
         const dstPid = pidOf(registry, rep.host);
@@ -200,12 +224,16 @@ export function arbitrate(
         const base = { sidecar: sc.id, service, lever: 'path' as const, replica: rep.id, intent: spec.key, shapes };
         if (isActive) {
           if (!cooled(row, dstPid, pp)) {
+            if (ps.coolSince !== undefined) paths[spec.key] = { ...ps, coolSince: undefined };
             desired.set(spec.key, spec);
             continue;
           }
+          const coolSince = ps.coolSince ?? now;
+          if (ps.coolSince === undefined) paths[spec.key] = { ...ps, coolSince };
           // Withdrawing puts the flows back on hashed paths: a path move like any other.
           const why = waitFor(now, [
             [ps.createdAt, ap.pathHoldMs, 'path hold-down: the intent is younger than its hold-down'],
+            [coolSince, ap.pathIdleMs, 'the paths have not been cool long enough for the intent to go'],
             [slot.pathAt, ap.effectMs, 'the last path move has not shown yet'],
             [slot.weightsAt, ap.effectMs, 'the last weights move has not shown yet'],
           ]);
@@ -214,10 +242,10 @@ export function arbitrate(
             hold(key, { ...base, action: 'hold', reason: `withdraw held: ${why ?? 'another path moved in this step'}` });
             continue;
           }
-          paths[spec.key] = { ...ps, withdrawnAt: now };
+          paths[spec.key] = { withdrawnAt: now };
           services[key] = { ...slot, pathAt: now, held: moved(slot, 'path', rep.id) };
           pathMovedNow.add(key);
-          decisions.push({ ...base, action: 'withdraw', reason: 'every path to the replica cooled below the clear mark' });
+          decisions.push({ ...base, action: 'withdraw', reason: `every path to the replica has been below the clear mark for ${ap.pathIdleMs / 1000} s` });
           continue;
         }
         if (shape !== 'avoidable' && shape !== 'shared') continue;
@@ -232,7 +260,7 @@ export function arbitrate(
           continue;
         }
         desired.set(spec.key, spec);
-        paths[spec.key] = { ...ps, createdAt: now };
+        paths[spec.key] = { ...ps, createdAt: now, coolSince: undefined };
         services[key] = { ...slot, pathAt: now, held: moved(slot, 'path', rep.id) };
         pathMovedNow.add(key);
         decisions.push({
@@ -279,9 +307,25 @@ export function arbitrate(
     hold(key, { ...base, action: 'hold', reason: `weights held: ${why}` });
     return false;
   };
-  // The weights read congestion as the shapes do: a congested level needs load behind it.
-  const params = { ...pp, levelMinUtilization: pp.intentClearUtilization, ...(opts.paths ? {} : { roomBasis: 'worst' as const }) };
-  const weights = computeWeights(registry, policy, now, params, gate);
+  // With a path lever the weights read the shapes, not the room figures (see the header): the floor for
+  // a replica behind congestion no path avoids, and for one they left until its best path cools below
+  // the clear mark (a row dipping under the onset mark brings no load back); an even share for the rest,
+  // as congestion a path avoids and load under the onset mark are the network's to balance.
+  const view: RoomView | undefined = !opts.paths
+    ? undefined
+    : (sidecar, service, id, room) => {
+        const key = slotKey(sidecar, service);
+        const shape = shapesBySlot.get(key)?.[id];
+        if (shape === 'bound') return 0;
+        if (shape !== 'clear' && shape !== 'avoidable') return room;
+        const last = policy.sidecars[sidecar]?.published[service];
+        const left = last !== undefined && (last[id] ?? 0) < WEIGHT_TOTAL / Object.keys(last).length - ap.evenWithin;
+        return left && !cooledBySlot.get(key)?.has(id) ? 0 : 1;
+      };
+  // The weights read congestion as the shapes do: a congested level needs load behind it. With the
+  // shapes read, a move goes the whole way in one publication: the hold-downs do the smoothing.
+  const params = { ...pp, levelMinUtilization: pp.intentClearUtilization, ...(opts.paths ? { smoothingMs: 0 } : { roomBasis: 'worst' as const }) };
+  const weights = computeWeights(registry, policy, now, params, gate, view);
 
   // 3. Record the weights moves that went out (reachability changes included: they are moves too).
   for (const sc of registry.sidecars) {

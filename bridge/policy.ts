@@ -106,12 +106,16 @@ export interface WeightsResult {
  *  published; false keeps the last weights. Reachability and mode changes are never held. */
 export type WeightsGate = (sidecarId: string, service: string, last: Readonly<Record<string, number>>, next: Readonly<Record<string, number>>) => boolean;
 
+/** Replaces the room read from the cost row for one replica (the arbiter's reading of it). */
+export type RoomView = (sidecarId: string, service: string, replicaId: string, room: number) => number;
+
 export function computeWeights(
   registry: Registry,
   state: PolicyState,
   now: number,
   params: PolicyParams = defaultPolicyParams,
   gate?: WeightsGate,
+  view?: RoomView,
 ): WeightsResult {
   const weights: Record<string, ServiceWeights> = {};
   const sidecars: Record<string, SidecarState> = {};
@@ -126,7 +130,8 @@ export function computeWeights(
     let differs = prev === undefined || prev.mode !== mode;
     for (const service of sc.calls) {
       const reps = replicasOf(registry, service);
-      const target = mode === 'fresh' && row && pid ? targetShares(registry, reps, pid, row, params) : even(reps);
+      const seen = view && ((id: string, room: number) => view(sc.id, service, id, room));
+      const target = mode === 'fresh' && row && pid ? targetShares(registry, reps, pid, row, params, seen) : even(reps);
       const prevShares = prev?.smoothed[service];
       // The average moves once per new cost row, by how much time that row covers; re-runs
       // without a new row (ticks, events, registry edits) only apply reachability changes.
@@ -225,11 +230,12 @@ function targetShares(
   srcPid: string,
   row: CostRowHint,
   params: PolicyParams,
+  view?: (replicaId: string, room: number) => number,
 ): Shares {
   const rooms = new Map<string, number>();
   for (const r of reps) {
     const reach = reachOf(registry, r, srcPid, row, params);
-    if (reach.kind === 'room') rooms.set(r.id, reach.room);
+    if (reach.kind === 'room') rooms.set(r.id, view ? view(r.id, reach.room) : reach.room);
   }
   // Nothing reachable: the map may be wrong or partitioned; sending nothing anywhere
   // helps nobody, so fail open to even weights.

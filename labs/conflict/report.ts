@@ -220,7 +220,9 @@ ${CONFLICT.policy.congestedRoomCap}, smoothing ${CONFLICT.policy.smoothingMs} ms
   next to a traffic-engineering system.
 - **arbitrated**: one decision per service (bridge/arbiter.ts): path for congestion a path avoids, weights for
   congestion no path avoids; each change waits ${CONFLICT.arbiter.effectMs / 1000} s for its effect, moves that would undo one wait
-  ${CONFLICT.arbiter.weightsHoldMs / 1000} s (weights) / ${CONFLICT.arbiter.pathHoldMs / 1000} s (paths). Its decisions and reasons are \`arbiter_decision\` events in \`arbitrated/events.jsonl\`.
+  ${CONFLICT.arbiter.weightsHoldMs / 1000} s (weights) / ${CONFLICT.arbiter.pathHoldMs / 1000} s (paths); a weights move goes the whole way in one
+  publication (the floor for a replica no path spares, even again once its path is below the clear mark); an intent
+  goes once its paths have been cool for ${CONFLICT.arbiter.pathIdleMs / 1000} s. Its decisions and reasons are \`arbiter_decision\` events in \`arbitrated/events.jsonl\`.
 
 Latency is measured at the generator from each request's due time to the last byte. A *change* is a weights
 publication that changed the split (refreshes not counted) or a path change of the client's traffic (an intent

@@ -177,6 +177,38 @@ describe('bridge arbiter: which lever', () => {
     assert.ok((h.weights['b'] ?? 1000) <= (away['b'] ?? 0));
   });
 
+  it('a replica behind its access link gets the floor in one publication, from the first row past the onset mark', () => {
+    const h = new Harness();
+    h.step(quiet());
+    h.clock.advance(5000);
+    // 86%, not yet called congested: a room figure would give b a fifth of the load.
+    h.step([ecmp(P2, 0.01), { ...ecmp(P3, 0.86), level: 'ok', worstLevel: 'ok' }]);
+    assert.deepEqual(h.weights, { a: 990, b: 10 });
+    h.run(10_000, 1000, () => accessOfB());
+    assert.equal(h.changes.length, 1, JSON.stringify(h.changes));
+  });
+
+  it('a replica the weights left stays left until its best path cools below the clear mark; then even in one move', () => {
+    const h = new Harness();
+    h.step(quiet());
+    h.clock.advance(5000);
+    h.step(accessOfB());
+    assert.deepEqual(h.weights, { a: 990, b: 10 });
+    // Under the onset mark but over the clear mark, past every hold-down: not cool yet.
+    h.run(20_000, 1000, () => [ecmp(P2, 0.1), ecmp(P3, 0.7)]);
+    assert.deepEqual(h.weights, { a: 990, b: 10 });
+    h.run(2000, 1000, () => [ecmp(P2, 0.1), ecmp(P3, 0.3)]);
+    assert.deepEqual(h.weights, { a: 500, b: 500 });
+    assert.equal(h.changes.length, 2, JSON.stringify(h.changes));
+  });
+
+  it('with a path lever, load under the onset mark moves no weight', () => {
+    const h = new Harness();
+    h.run(20_000, 1000, (t) => [ecmp(P2, 0.1 + ((t / 1000) % 7) / 10), ecmp(P3, 0.75 - ((t / 1000) % 5) / 10)]);
+    assert.deepEqual(h.weights, { a: 500, b: 500 });
+    assert.deepEqual(h.changes, []);
+  });
+
   it('without a controller the weights cover what a path move would have avoided', () => {
     const h = new Harness(defaultArbiterParams, false);
     h.step(quiet());
@@ -209,7 +241,8 @@ describe('bridge arbiter: hold-downs', () => {
   });
 
   it('paths: an intent is not withdrawn within its hold-down, nor asked again within the withdrawal’s', () => {
-    const h = new Harness();
+    // No idle linger here: the hold-downs alone.
+    const h = new Harness({ ...defaultArbiterParams, pathIdleMs: 0 });
     h.step(quiet());
     h.clock.advance(5000);
     h.step(spineToA());
@@ -266,9 +299,32 @@ describe('bridge arbiter: hold-downs', () => {
 
   it('a congestion that moves between the spine and an access link: each lever once, no reversal in 10 s', () => {
     const h = new Harness();
-    h.run(90_000, 500, (t) => (t < 10_000 ? quiet() : t < 40_000 ? spineToA() : t < 50_000 ? quiet() : t < 80_000 ? accessOfB() : quiet()));
+    h.run(110_000, 500, (t) => (t < 10_000 ? quiet() : t < 40_000 ? spineToA() : t < 50_000 ? quiet() : t < 80_000 ? accessOfB() : quiet()));
     assert.equal(reversals(h.changes, 10_000), 0, JSON.stringify(h.changes));
-    assert.deepEqual(h.changes.map((c) => `${c.lever}${c.what[0] === '-' ? '-' : ''}`), ['path', 'path-', 'weights', 'weights']);
+    // The intent outlives the spine congestion by pathIdleMs; the weights go away and back once each.
+    assert.deepEqual(
+      h.changes.map((c) => `${c.lever}${c.what[0] === '-' ? '-' : ''}@${(c.at - T0) / 1000}`),
+      ['path@10', `path-@${40 + defaultArbiterParams.pathIdleMs / 1000}`, 'weights@50', 'weights@80'],
+    );
+  });
+
+  it('an idle intent stays until its paths have been cool for pathIdleMs; congestion in between restarts the count', () => {
+    const ap = { ...defaultArbiterParams, pathIdleMs: 40_000 };
+    const h = new Harness(ap);
+    h.step(quiet());
+    h.clock.advance(5000);
+    h.step(spineToA());
+    assert.ok(h.active.has(A));
+    h.run(30_000, 1000, () => quiet());
+    assert.ok(h.active.has(A), 'withdrawn after 30 s of quiet');
+    h.run(5000, 1000, () => spineToA());
+    assert.ok(h.active.has(A));
+    h.run(ap.pathIdleMs - 1000, 1000, () => quiet());
+    assert.ok(h.active.has(A), 'the count did not restart with the congestion');
+    assert.equal(h.decisions.filter((d) => d.action === 'hold' && /not been cool long enough/.test(d.reason)).length, 1, 'told once');
+    h.run(2000, 1000, () => quiet());
+    assert.ok(!h.active.has(A));
+    assert.deepEqual(h.changes.map((c) => c.what), [`+${A}`, `-${A}`]);
   });
 });
 

@@ -48,17 +48,17 @@ describe('labs: conflict (real Mininet, ~4 min, root)', function () {
     for (const v of ['weights', 'paths', 'uncoordinated', 'arbitrated']) assert.ok(existsSync(join(dir, v, 'changes.json')), `${v}/changes.json missing`);
   });
 
-  // The goal is a third of the uncoordinated churn. That holds when the cost rows are noisy (a busy
-  // machine: levels flap, the two loops chase them: 46 vs 13.5 and 21 vs 6 changes/min in short runs,
-  // 34 vs 6 in a full one); on a quiet machine both stay near their minimum (5.3 vs 3.8/min in a full
-  // run). What holds either way, and is asserted: no reversals, each arbitrated lever there and back
-  // (and a weights move in two steps) at most, no more changes than uncoordinated, and uncoordinated
-  // pulling both levers for the spine where the arbiter pulls one.
-  it('arbitrated: no reversals, a handful of changes, no more than uncoordinated', () => {
+  // The goal is a third of the uncoordinated churn. That holds only when the two loops chase noisy
+  // cost rows (a busy machine); on a quiet one the uncoordinated loops make about their minimum too
+  // (7 to 10 changes in a full run), and the arbiter's own minimum is 4: an intent made and withdrawn
+  // for the spine, the weights away and back for the access link. What holds either way, and is
+  // asserted: no reversals, that minimum (each weights move goes the whole way in one publication;
+  // the controller may move the intent once on its own), no more changes than uncoordinated.
+  it('arbitrated: no reversals, an intent made and withdrawn, the weights away and back, no more than uncoordinated', () => {
     const arb = variant('arbitrated');
     const unc = variant('uncoordinated');
     assert.equal(arb.reversals, 0);
-    assert.ok(arb.weightChanges + arb.pathChanges <= 6, `arbitrated made ${arb.weightChanges} weight and ${arb.pathChanges} path changes`);
+    assert.ok(arb.weightChanges <= 2 && arb.pathChanges <= 3 && arb.weightChanges + arb.pathChanges <= 5, `arbitrated made ${arb.weightChanges} weight and ${arb.pathChanges} path changes`);
     assert.ok(arb.changesPerMin <= unc.changesPerMin, `arbitrated ${arb.changesPerMin}/min, uncoordinated ${unc.changesPerMin}/min`);
   });
 
