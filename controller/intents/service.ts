@@ -18,7 +18,7 @@ import { addIntent, reconcile, removeIntent, type IntentStep, type NetworkView }
 import { parseIntentRequest } from './request.ts';
 import { classMatch, reverseClass } from './rules.ts';
 import { intentCookie } from '../cookies.ts';
-import { ownRate, ownUtilization, type ByteSample } from './own-load.ts';
+import { OwnLoads, type ByteSample } from './own-load.ts';
 import { defaultIntentSettings, initialIntentsState, type IntentRecord, type IntentSettings, type IntentsState, type PathChange } from './types.ts';
 
 export interface IntentServiceOptions {
@@ -42,7 +42,7 @@ export class IntentService {
   private readonly plans = new PlanTracker();
   /** The last step's announcement of its path changes. */
   private announced: Promise<void> = Promise.resolve();
-  private readonly samples = new Map<string, ByteSample>();
+  private readonly measured = new OwnLoads();
   private readonly own = new Map<string, Utilization>();
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
@@ -108,7 +108,7 @@ export class IntentService {
   remove(id: string): boolean {
     const step = removeIntent(this.current, id);
     if (step === undefined) return false;
-    this.samples.delete(id);
+    this.measured.forget(id);
     this.own.delete(id);
     this.run(step);
     return true;
@@ -205,7 +205,11 @@ export class IntentService {
   private async measureOwn(): Promise<void> {
     const links = this.network.discovery.links;
     const held = this.list().filter((r) => r.spec.policy.name === 'least-congested' && r.path !== undefined);
-    for (const id of this.own.keys()) if (!held.some((r) => r.id === id)) this.own.delete(id);
+    for (const id of this.own.keys()) {
+      if (held.some((r) => r.id === id)) continue;
+      this.own.delete(id);
+      this.measured.forget(id);
+    }
     await Promise.all(
       held.map(async (r) => {
         const path = r.path;
@@ -217,9 +221,8 @@ export class IntentService {
             this.bytesOf(path.reverseHops[0]?.dpid, cookie, classMatch(reverseClass(r.spec.traffic))),
           ]);
           const sample: ByteSample = { version: r.version, fwdBytes, revBytes, at: this.clock.now() };
-          const rate = ownRate(this.samples.get(r.id), sample);
-          this.samples.set(r.id, sample);
-          if (rate) this.own.set(r.id, ownUtilization(path, rate, links));
+          const own = this.measured.update(r.id, sample, path, links);
+          if (own) this.own.set(r.id, own);
           else this.own.delete(r.id);
         } catch (err) {
           this.log?.debug({ id: r.id, err: (err as Error).message }, 'intent counters unavailable');
