@@ -3,8 +3,8 @@
 // Answers every request with `size` bytes (or ?size=N) after `work-ms` of simulated work. With
 // --upstream it is a middle tier: it calls the next service through its own sidecar, carrying
 // the request's class and trace context along (as any mesh-aware service forwards them), and
-// relays the answer. --route class=service picks the upstream service name per class, because
-// the network tells traffic classes apart by port (one service name per port), not by header.
+// relays the answer. --route class=service picks the upstream service name per class (default=…
+// for every class not named).
 // The last hop answers with the class and traceparent it saw (x-meshflow-class, x-meshflow-trace),
 // and a middle tier relays both, so the caller can check that they survived every hop.
 // --workers N gives the simulated work N workers (compute priority): requests that find them all

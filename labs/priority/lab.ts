@@ -13,7 +13,8 @@
 // own address (its per-class `sourceAddress`; transport.ts gives host a the addresses), and one
 // intent per class address tells the network the class's priority. B's kernel classifies its
 // answers by the same address (host.ts), and B's route to it picks the class's TCP congestion
-// control (transport.ts). B still serves each class on its own port, as the services' routes know it.
+// control (transport.ts). So B serves every class on one port, as one service name.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,7 @@ import { writePriorityReport } from './report.ts';
 import { hostPlainCommands, hostPrioCommands } from './host.ts';
 import { ABLATION_ENV, PRIORITY, SPAN_FILES, variantPlan, type ClassName, type Layers, type PriorityData, type VariantData, type VariantName, type VariantPlan } from './params.ts';
 import { startRabbitmq } from '../rabbitmq.ts';
+import { cpuWaitShare, cpuWaitTotalUs } from './machine.ts';
 import { checkOffered, classAddressCommands, congestionSeen, parseAvailable, receiverRouteCommands, senderRouteCommands, type ClassRoute } from './transport.ts';
 
 /** The data-plane interface of every Mininet host (topologies/builder.py). */
@@ -59,23 +61,18 @@ function clientSidecar(env: LabEnv, layers: Layers, dir: string): SidecarConfig 
 }
 
 /**
- * A's sidecar: one upstream service name per B port, and each class's connections from the class's
- * own address (the scheduler's per-class pools; no concurrency limit here, the client's sidecar
- * is where requests wait).
+ * A's sidecar: service B, one replica, and each class's connections to it from the class's own
+ * address (the scheduler's per-class pools; no concurrency limit here, the client's sidecar is
+ * where requests wait).
  */
 function serviceASidecar(env: LabEnv, dir: string): SidecarConfig {
   const { serviceA, serviceB, classes } = PRIORITY;
-  const b = env.ipOf(serviceB.host);
   return {
     id: 'svc-a',
     host: serviceA.host,
     listen: { host: '127.0.0.1', port: SIDECAR_PORT },
     admin: { host: env.mgmt.addressOf(serviceA.host), port: ADMIN_PORT },
-    services: {
-      [classes.high.upstream]: { replicas: [{ id: 'b-high', host: b, port: classes.high.port }] },
-      [classes.low.upstream]: { replicas: [{ id: 'b-low', host: b, port: classes.low.port }] },
-      'b-normal': { replicas: [{ id: 'b-normal', host: b, port: serviceB.normalPort }] },
-    },
+    services: { [serviceB.name]: { replicas: [{ id: 'b', host: env.ipOf(serviceB.host), port: serviceB.port }] } },
     scheduling: { classes: [{ name: 'high', sourceAddress: classes.high.address }, { name: 'normal' }, { name: 'low', sourceAddress: classes.low.address }] },
     tracing: { file: join(dir, SPAN_FILES[1]) },
     connectTimeoutMs: 2000,
@@ -117,34 +114,38 @@ async function announceClassAddresses(env: LabEnv): Promise<void> {
 
 /** Service B, started per variant: its work and workers depend on the run and on the compute layer; in the ablation it also takes A's work from the queue. */
 async function startServiceB(env: LabEnv, variant: VariantName, ablation: boolean, layers: Layers, queueUrl: string | undefined): Promise<HostProcess> {
-  const { classes, serviceB, queue } = PRIORITY;
+  const { serviceB, queue } = PRIORITY;
   const work = ablation ? PRIORITY.ablation : PRIORITY.serviceWork;
-  const ports = [classes.high.port, classes.low.port, serviceB.normalPort];
   const b = await env.node(serviceB.host, `service-b-${variant}`, 'labs/service.ts', [
-    ...ports.flatMap((p) => ['--port', String(p)]),
-    '--name', 'svc-b',
+    '--port', String(serviceB.port),
+    '--name', serviceB.name,
     '--work-ms', String(work.workMs),
     ...(work.workers > 0 ? ['--workers', String(work.workers), ...(layers.compute ? [] : ['--workers-fifo'])] : []),
     ...(queueUrl ? ['--consume-url', queueUrl, '--queue-name', queue.name, '--consumers', String(queue.consumers), '--consume-work-ms', String(queue.workMs)] : []),
   ]);
-  for (const p of ports) await env.waitHttp(`http://${env.mgmt.addressOf(serviceB.host)}:${p}/?size=1`);
+  await env.waitHttp(`http://${env.mgmt.addressOf(serviceB.host)}:${serviceB.port}/?size=1`);
   return b;
 }
 
 /** Service A, started per variant: in the ablation it hands each request's work to B through the queue first, the class as its priority when the queue layer is on. */
 async function startServiceA(env: LabEnv, variant: VariantName, layers: Layers, queueUrl: string | undefined): Promise<HostProcess> {
-  const { serviceA, classes, queue } = PRIORITY;
+  const { serviceA, serviceB, queue } = PRIORITY;
   const a = await env.node(serviceA.host, `service-a-${variant}`, 'labs/service.ts', [
     '--port', String(serviceA.port),
     '--name', serviceA.name,
     '--upstream', `http://127.0.0.1:${SIDECAR_PORT}/`,
-    '--route', `high=${classes.high.upstream}`,
-    '--route', `low=${classes.low.upstream}`,
-    '--route', 'default=b-normal',
+    // Every class to the same service: its sidecar picks the class's source address.
+    '--route', `default=${serviceB.name}`,
     ...(queueUrl ? ['--handoff-url', queueUrl, '--queue-name', queue.name, ...(layers.queue ? Object.entries(queue.priorities).flatMap(([c, p]) => ['--queue-priority', `${c}=${p}`]) : [])] : []),
   ]);
   await env.waitHttp(`http://${env.mgmt.addressOf(serviceA.host)}:${serviceA.port}/?size=1`);
   return a;
+}
+
+/** The machine's CPU pressure total at `atMs` (machine.ts); undefined where the kernel has no PSI. */
+async function cpuWaitAt(atMs: number, signal: AbortSignal): Promise<number | undefined> {
+  await sleep(Math.max(0, atMs - Date.now()), undefined, { signal });
+  return cpuWaitTotalUs(await readFile('/proc/pressure/cpu', 'utf8').catch(() => ''));
 }
 
 async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, ablation: boolean, bottleneck: PriorityData['bottleneck'], linkIds: ReadonlySet<string>, queueUrl: string | undefined): Promise<VariantData> {
@@ -176,10 +177,14 @@ async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, abl
   }
   // Counters from here on: the report shows what the measured traffic did, not the warm-up's.
   const before = await Promise.all([bottleneck.s1, bottleneck.s2].map(readTc));
+  const queueCounts = (): number => (env.ctl.queues ? env.ctl.queues.counters.applied + env.ctl.queues.counters.removed : 0);
+  const queuesBefore = queueCounts();
   const links = sampleLinks(env.ctl.monitor, linkIds);
-  const D = o.durationSec;
+  const D = o.durationSec * plan.lengthFactor;
   const startMs = Date.now() + 2500;
   const endMs = startMs + D * 1000;
+  // An aborted run must not leave this promise rejected and unheard.
+  const cpuWait = Promise.all([cpuWaitAt(startMs, env.signal), cpuWaitAt(endMs, env.signal)]).catch((): [undefined, undefined] => [undefined, undefined]);
   let bulk: HostProcess | undefined;
   if (iperf.streams > 0 && congested) {
     // From b to a (reverse mode): the responses' direction, started before the first request so
@@ -212,6 +217,9 @@ async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, abl
     actions: [],
   });
   const after = await Promise.all([bottleneck.s1, bottleneck.s2].map(readTc));
+  const queueChanges = queueCounts() - queuesBefore;
+  const [cpuBefore, cpuAfter] = await cpuWait;
+  const cpuShare = cpuWaitShare(cpuBefore, cpuAfter, endMs - startMs);
   // B's connections to each class address, while they are open: which congestion control they ride.
   const congestion = {} as Record<ClassName, Record<string, number>>;
   for (const c of ['high', 'low'] as const) {
@@ -237,9 +245,11 @@ async function runVariant(env: LabEnv, o: MeasureOptions, plan: VariantPlan, abl
     records: { high: await readRecords([outs.high]), low: sent.includes('low') ? await readRecords([outs.low]) : [] },
     links: linkSamples,
     tc: after.map((a, i) => ({ ...a, classes: classDelta(before[i]?.classes ?? [], a.classes) })),
+    queueChanges,
     flows,
     intents,
     congestion,
+    ...(cpuShare !== undefined ? { cpuWait: cpuShare } : {}),
   };
 }
 

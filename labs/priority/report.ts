@@ -50,8 +50,14 @@ export interface VariantSummary {
   readonly classes: Readonly<Record<ClassName, ClassSummary>>;
   readonly tc: readonly TcSummary[];
   readonly dscpRules: number;
+  /** Queue trees put on or taken off during the measured stretch (VariantData). */
+  readonly queueChanges: number;
   /** Congestion control of B's connections per class address (ss -ti at the end), e.g. { bbr: 3 }. */
   readonly congestion?: VariantData['congestion'];
+  /** Measured seconds (the goal's variants run longer in the ablation). */
+  readonly durationSec?: number;
+  /** Share of the measured stretch in which some task waited for a CPU (the machine's PSI). */
+  readonly cpuWait?: number;
 }
 
 export interface Verdict {
@@ -126,7 +132,10 @@ export function summarizeVariant(v: VariantData): VariantSummary {
     classes: { high: cls('high'), low: cls('low') },
     tc: v.tc.map((t) => ({ intf: t.intf, classes: t.classes })),
     dscpRules: Object.values(v.flows).reduce((n, rs) => n + rs.length, 0),
+    queueChanges: v.queueChanges,
     congestion: v.congestion,
+    durationSec: v.durationSec,
+    ...(v.cpuWait !== undefined ? { cpuWait: v.cpuWait } : {}),
   };
 }
 
@@ -154,6 +163,8 @@ export function ablationRows(sums: readonly VariantSummary[]): string[][] {
     low(s, `${s.batchMbps.toFixed(2)} Mbit/s`),
     `${pct(s.classes.high.errorRate)} / ${low(s, pct(s.classes.low.errorRate))}`,
     s.congestion ? `${ccText(s.congestion.high)} / ${ccText(s.congestion.low)}` : '',
+    s.durationSec !== undefined ? `${s.durationSec} s` : '',
+    s.cpuWait !== undefined ? pct(s.cpuWait) : '—',
   ]);
 }
 
@@ -224,7 +235,7 @@ export async function writePriorityReport(d: PriorityData, ctx: ReportContext): 
   const tcRows = (s: VariantSummary): string[][] =>
     s.tc.flatMap((t) => t.classes.filter((c) => c.classid !== '1:1').map((c) => [`\`${t.intf}\``, classRole(c.classid, s.variant), String(c.sentPackets), `${(c.sentBytes / 1e6).toFixed(2)} MB`, String(c.dropped)]));
   const flowLines = Object.entries(vOn.flows).flatMap(([sw, rs]) => rs.map((r) => `${sw}: ${r.line}`));
-  const D = vOn.durationSec;
+  const D = vOff.durationSec;
   const md = `# Lab: priority (run ${ctx.runId})
 
 Latency-sensitive and batch requests share one bottleneck, two service hops deep (topology
@@ -233,12 +244,12 @@ s2, and every call from A to B crosses the ${P.htb.rateMbit} Mbit/s link s1–s2
 
 - The client's sidecar on c classifies each request by path: \`${k.high.pathPrefix}\` → class **high**, \`${k.low.pathPrefix}\` → **low**
   (sidecar ingress rules), and sets \`x-meshflow-priority\` and a \`traceparent\`.
-- A (\`labs/service.ts\`) calls B through its own sidecar, forwarding both headers; the class picks B's port:
-  high → \`${k.high.upstream}\` (b:${k.high.port}), low → \`${k.low.upstream}\` (b:${k.low.port}). The network sees packets, not headers, and a
+- A (\`labs/service.ts\`) calls B (\`${P.serviceB.name}\`, b:${P.serviceB.port}, one port for every class) through its own sidecar, forwarding both
+  headers. The network sees packets, not headers, and a
   keep-alive connection carries many requests, so a class needs connections of its own to be told apart: A's sidecar opens each
   class's connections from the class's own address (per-class \`sourceAddress\`: high ${k.high.address}, low ${k.low.address}, each a macvlan of
   a's eth0 with its own MAC, policy-routed, \`labs/priority/transport.ts\`), and the network, B's kernel and B's routes tell classes apart by it.
-- Load, open loop for ${D} s per variant: high ${k.high.rate} requests/s of ${k.high.sizeBytes / 1000} KB; low ${k.low.rate} requests/s of ${k.low.sizeBytes / 1000} KB
+- Load, open loop for ${D} s per variant${vOn.durationSec !== D ? ` (${vOn.durationSec} s for the goal's variants, see the ablation)` : ''}: high ${k.high.rate} requests/s of ${k.high.sizeBytes / 1000} KB; low ${k.low.rate} requests/s of ${k.low.sizeBytes / 1000} KB
   (${((k.low.rate * k.low.sizeBytes * 8) / 1e6).toFixed(1)} Mbit/s)${P.iperf.streams > 0 ? `, plus ${P.iperf.streams} bulk TCP stream${P.iperf.streams > 1 ? 's' : ''} B→A (iperf3, port ${P.iperf.port}, class low)` : ''}.
   Latency is measured at the client from each request's due time to the last byte; failures count at the time they took.
 
@@ -272,7 +283,7 @@ ${table(['', 'high, FIFO', 'high, prioritised', 'low, FIFO', 'low, prioritised']
   latRow('traceparent lost on the way', (s) => `${s.check.traceMismatches} of ${s.check.checked}`),
 ])}
 
-Batch throughput (answered bytes of the low class over ${D} s): FIFO ${off.batchMbps.toFixed(2)} Mbit/s, prioritised ${on.batchMbps.toFixed(2)} Mbit/s.
+Batch throughput (answered bytes of the low class over each variant's measured stretch): FIFO ${off.batchMbps.toFixed(2)} Mbit/s, prioritised ${on.batchMbps.toFixed(2)} Mbit/s.
 ${goals ? goalsSection(goals) : ''}${d.ablation ? ablationSection(sums, d) : ''}
 The class check: service B answers with the \`x-meshflow-priority\` and \`traceparent\` it received (A relays them back), and the
 generator compares them with what it sent, for every answered request.
@@ -290,6 +301,8 @@ ${table(['port', 'class', 'packets', 'bytes', 'dropped'], tcRows(off))}
 **Prioritised**
 
 ${table(['port', 'class', 'packets', 'bytes', 'dropped'], tcRows(on))}
+
+Queue trees the controller put on or took off while measuring: ${on.queueChanges}${on.queueChanges === 0 ? '' : ' (an intent\'s path was lost and found again: the counters above start at the last rebuild)'}.
 
 Rules that set \`ip_dscp\` (\`ovs-ofctl -O OpenFlow13 dump-flows\`, read at the end of the prioritised run; one per
 direction of each intent, on the switch where that direction enters the network):
@@ -363,13 +376,18 @@ ${A.workMs} ms of work per request (busy about ${Math.round(((PRIORITY.classes.h
 to order (\`labs/service.ts --workers\`; off: one FIFO); the client's sidecar lets ${A.sidecarConcurrency} requests at a time go to A and
 queues the rest highest class first (off: no limit); network queues are the priority intents and the controller's HTB
 classes (off: no intents, one FIFO); the host kernel is an HTB on B's interface at its link's rate, B's
-high-class port in a prio 0 class (this kernel has no prio qdisc; off: the link's one class), classified by the high class's address; per-class transport is the
+packets to the high class's address in a prio 0 class (this kernel has no prio qdisc; off: the link's one class); per-class transport is the
 congestion control of each class's routes (B's /32 route to the class address, which its answers take, and a's class table):
-high \`${k.high.congctl}\`, low \`${k.low.congctl}\` (off: the kernel's default \`${d.transport.default}\`; offered: ${d.transport.available.join(', ')}); queue priority: A hands
+high \`${k.high.congctl}\`, low \`${k.low.congctl}\` (off: the kernel's default \`${d.transport.default}\`; offered: ${d.transport.available.join(', ')}${k.high.congctl === d.transport.default && k.low.congctl === d.transport.default ? '; both are the default here, so **no-transport** repeats **on** and the two rows differ by run-to-run noise alone' : ''}); queue priority: A hands
 each request's work to B through RabbitMQ (\`${Q.name}\`, x-max-priority, ${Q.consumers} consumer at B, ${Q.workMs} ms a message) before calling it,
 the class as the message priority (${Object.entries(Q.priorities).map(([c, p]) => `${c} ${p}`).join(', ')}; off: every message 0)${d.queue ? `; the broker took ${(d.queue.startMs / 1000).toFixed(1)} s to start, so only the ablation has this hop` : ''}.
 **calm** is every layer on with the interactive class alone, the yardstick of the goal. Columns of layers: ${Object.values(LAYER_NAMES).join(', ')}.
 
-${table(['variant', 'layers', 'high p50', 'high p99', 'low p50', 'low p99', 'batch throughput', 'errors high / low', 'B→class TCP (ss -ti) high / low'], ablationRows(sums))}
+${table(['variant', 'layers', 'high p50', 'high p99', 'low p50', 'low p99', 'batch throughput', 'errors high / low', 'B→class TCP (ss -ti) high / low', 'measured', 'CPU wait'], ablationRows(sums))}
+
+**on** and **calm**, the goal's two variants, measure ${A.goalLengthFactor}× as long as the others, so that their interactive p99 rests on
+${A.goalLengthFactor}× as many requests. **CPU wait** is the share of the measured stretch in which some task on the machine waited for a CPU
+(the kernel's PSI, \`/proc/pressure/cpu\` "some"): the lab's processes, Open vSwitch's userspace datapath and everything else on the
+machine share its cores, so a variant's tail measured while this was high says as much about the machine as about the layers.
 `;
 }

@@ -17,7 +17,8 @@ import { ablationRows, batchMbps, checkClasses, goalsOf, verdictOf, type Priorit
 import { variantPlan } from '../../labs/priority/params.ts';
 import { hostPlainCommands, hostPrioCommands } from '../../labs/priority/host.ts';
 import { checkOffered, classAddressCommands, congestionSeen, parseAvailable, receiverRouteCommands, senderRouteCommands, type ClassRoute } from '../../labs/priority/transport.ts';
-import { ms } from '../../labs/report.ts';
+import { cpuWaitShare, cpuWaitTotalUs } from '../../labs/priority/machine.ts';
+import { ms, pct } from '../../labs/report.ts';
 import { runLab, type LabRunResult } from '../../labs/runner.ts';
 
 const plan: HtbPlan = { rateMbit: 10, highRateMbit: 7, lowRateMbit: 3, highDscp: 46, lowDscp: 8, highLimit: 50, lowLimit: 30 };
@@ -88,7 +89,7 @@ describe('labs: priority, pure parts', () => {
   it('the verdict compares the high class p99, and needs requests to win', () => {
     const v = (p99Ms: number, count = 100): VariantSummary => {
       const p = { count, errors: 0, errorRate: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, check: { checked: count, classMismatches: 0, traceMismatches: 0 } };
-      return { variant: 'off', layers: { sidecar: false, network: false, host: false, compute: false, transport: false, queue: false }, congested: true, batchMbps: 0, classes: { high: p, low: p }, tc: [], dscpRules: 0 };
+      return { variant: 'off', layers: { sidecar: false, network: false, host: false, compute: false, transport: false, queue: false }, congested: true, batchMbps: 0, classes: { high: p, low: p }, tc: [], dscpRules: 0, queueChanges: 0 };
     };
     assert.equal(verdictOf(v(900), v(40)).prioritisationWins, true);
     assert.equal(verdictOf(v(40), v(900)).prioritisationWins, false);
@@ -97,16 +98,18 @@ describe('labs: priority, pure parts', () => {
   it('variants: the short run is FIFO vs the network layer; the ablation turns each layer off in turn', () => {
     const none = { sidecar: false, network: false, host: false, compute: false, transport: false, queue: false };
     assert.deepEqual(variantPlan(false), [
-      { name: 'off', layers: none, congested: true },
-      { name: 'on', layers: { ...none, network: true }, congested: true },
+      { name: 'off', layers: none, congested: true, lengthFactor: 1 },
+      { name: 'on', layers: { ...none, network: true }, congested: true, lengthFactor: 1 },
     ]);
     const a = variantPlan(true);
     assert.deepEqual(a.map((p) => p.name), ['off', 'on', 'calm', 'no-sidecar', 'no-network', 'no-host', 'no-compute', 'no-transport', 'no-queue']);
     assert.deepEqual(a[1]?.layers, { sidecar: true, network: true, host: true, compute: true, transport: true, queue: true });
-    assert.deepEqual(a.find((p) => p.name === 'calm'), { name: 'calm', layers: a[1]?.layers, congested: false });
+    assert.deepEqual(a.find((p) => p.name === 'calm'), { name: 'calm', layers: a[1]?.layers, congested: false, lengthFactor: 2 });
+    assert.equal(a.find((p) => p.name === 'on')?.lengthFactor, 2, 'the goal compares on with calm: both measure longer');
     for (const p of a.filter((x) => x.name.startsWith('no-'))) {
       assert.equal(Object.values(p.layers).filter((x) => !x).length, 1, `${p.name} turns off one layer`);
       assert.equal(p.congested, true);
+      assert.equal(p.lengthFactor, 1);
     }
     assert.equal(a.find((p) => p.name === 'no-compute')?.layers.compute, false);
     assert.equal(a.find((p) => p.name === 'no-transport')?.layers.transport, false);
@@ -135,7 +138,7 @@ describe('labs: priority, pure parts', () => {
   it('goals: interactive p99 congested vs calm within 1.5×, batch keeping 80% of its throughput without prioritisation', () => {
     const v = (variant: VariantSummary['variant'], p99Ms: number, batchMbps: number): VariantSummary => {
       const p = { count: 100, errors: 0, errorRate: 0, p50Ms: 1, p99Ms, p999Ms: p99Ms, maxMs: p99Ms, check: { checked: 100, classMismatches: 0, traceMismatches: 0 } };
-      return { variant, layers: { sidecar: true, network: true, host: true, compute: true, transport: true, queue: true }, congested: variant !== 'calm', batchMbps, classes: { high: p, low: p }, tc: [], dscpRules: 0 };
+      return { variant, layers: { sidecar: true, network: true, host: true, compute: true, transport: true, queue: true }, congested: variant !== 'calm', batchMbps, classes: { high: p, low: p }, tc: [], dscpRules: 0, queueChanges: 0 };
     };
     assert.equal(goalsOf([v('off', 900, 6), v('on', 40, 6)]), undefined, 'the short run has no calm yardstick');
     const g = goalsOf([v('off', 900, 6), v('on', 40, 5), v('calm', 30, 0)]);
@@ -165,8 +168,8 @@ describe('labs: priority, pure parts', () => {
     const p = { count: 10, errors: 1, errorRate: 0.1, p50Ms: 12, p99Ms: 340, p999Ms: 400, maxMs: 400, check: { checked: 9, classMismatches: 0, traceMismatches: 0 } };
     const layers = { sidecar: true, network: false, host: true, compute: true, transport: true, queue: false };
     const rows = ablationRows([
-      { variant: 'no-network', layers, congested: true, batchMbps: 3.456, classes: { high: p, low: p }, tc: [], dscpRules: 0 },
-      { variant: 'calm', layers, congested: false, batchMbps: 0, classes: { high: p, low: { ...p, count: 0 } }, tc: [], dscpRules: 0 },
+      { variant: 'no-network', layers, congested: true, batchMbps: 3.456, classes: { high: p, low: p }, tc: [], dscpRules: 0, queueChanges: 0 },
+      { variant: 'calm', layers, congested: false, batchMbps: 0, classes: { high: p, low: { ...p, count: 0 } }, tc: [], dscpRules: 0, queueChanges: 0 },
     ]);
     assert.equal(rows.length, 2);
     assert.equal(rows[0]?.[0], '**no-network**');
@@ -174,6 +177,18 @@ describe('labs: priority, pure parts', () => {
     assert.equal(rows[0]?.[6], '3.46 Mbit/s');
     assert.equal(rows[1]?.[0], '**calm** (interactive alone)');
     assert.equal(rows[1]?.[6], '—', 'no batch ran: no throughput to show');
+    assert.equal(rows[0]?.[10], '—', 'no CPU pressure reading: none shown');
+    const measured = ablationRows([{ variant: 'on', layers, congested: true, batchMbps: 1, classes: { high: p, low: p }, tc: [], dscpRules: 0, queueChanges: 0, durationSec: 60, cpuWait: 0.25 }])[0];
+    assert.deepEqual(measured?.slice(9), ['60 s', pct(0.25)]);
+  });
+  it('CPU wait: the share of a stretch in which some task waited for a CPU, from two PSI readings', () => {
+    const psi = (us: number): string => `some avg10=9.11 avg60=13.47 avg300=21.09 total=${us}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n`;
+    assert.equal(cpuWaitTotalUs(psi(10391752798)), 10391752798);
+    assert.equal(cpuWaitTotalUs(''), undefined, 'a kernel without PSI');
+    assert.equal(cpuWaitShare(cpuWaitTotalUs(psi(1_000_000)), cpuWaitTotalUs(psi(4_000_000)), 30_000), 0.1);
+    assert.equal(cpuWaitShare(0, 90_000_000, 30_000), 1, 'never above the whole stretch');
+    assert.equal(cpuWaitShare(undefined, 5, 30_000), undefined);
+    assert.equal(cpuWaitShare(0, 5, 0), undefined);
   });
 });
 
@@ -230,6 +245,8 @@ describe('labs: priority (real Mininet, ~80 s)', function () {
     const off = summary.variants.find((v) => v.variant === 'off');
     assert.ok(on && off);
     assert.ok(on.dscpRules >= 4, `only ${on.dscpRules} rules set ip_dscp`);
+    // Counters are read before and after: a tree rebuilt in between (a path lost and found) starts from zero.
+    assert.equal(on.queueChanges, 0, `the controller rebuilt queue trees ${on.queueChanges} times while measuring`);
     for (const t of on.tc) {
       const high = t.classes.find((c) => c.classid === HIGH_CLASS);
       const low = t.classes.find((c) => c.classid === LOW_CLASS);
