@@ -5,8 +5,13 @@
 // did, and ShapingWatcher still reads that rate as the capacity: the root has no default class,
 // so the fastest root class counts), with two children: high (prio 0, sent first whenever both
 // have packets) and low (prio 1), each guaranteed a share and allowed to borrow up to the link
-// rate. u32 filters on the TOS byte send the high marks to the high class; a catch-all filter
-// sends everything else (unmarked IP, ARP, LLDP) to the low class, so nothing escapes the shaper.
+// rate. u32 filters on the TOS byte send the high marks to the high class, and so does one on
+// LLDP's EtherType: the controller's link probes must not queue behind the congestion the queues
+// are there for (three lost in a row and the link expires, and with it the intents' paths and
+// their queues). A catch-all filter sends everything else (unmarked IP, ARP) to the low class, so
+// nothing escapes the shaper.
+
+import { ETH_TYPE_LLDP } from '../packet/index.ts';
 
 export interface QueueSettings {
   /** The high class's guaranteed share of the port's rate (0..1); low gets the rest. */
@@ -56,6 +61,7 @@ export function queueCommands(intf: string, rateBps: number, highDscps: readonly
     queue(HIGH_CLASSID, s.highLimit),
     queue(LOW_CLASSID, s.lowLimit),
     ...highDscps.map((d, i) => ['filter', 'add', 'dev', intf, 'parent', QUEUE_ROOT, 'protocol', 'ip', 'prio', String(1 + i), 'u32', 'match', 'ip', 'tos', hex(tosByte(d)), '0xfc', 'flowid', HIGH_CLASSID]),
+    ['filter', 'add', 'dev', intf, 'parent', QUEUE_ROOT, 'protocol', hex(ETH_TYPE_LLDP), 'prio', '99', 'u32', 'match', 'u32', '0', '0', 'flowid', HIGH_CLASSID],
     ['filter', 'add', 'dev', intf, 'parent', QUEUE_ROOT, 'protocol', 'all', 'prio', '100', 'u32', 'match', 'u32', '0', '0', 'flowid', LOW_CLASSID],
   ];
 }

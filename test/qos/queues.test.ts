@@ -60,7 +60,7 @@ describe('qos: which ports get queues', () => {
 });
 
 describe('qos: tc commands', () => {
-  it('root HTB at the port rate, high (prio 0) and low (prio 1) children, EF to high, everything else to low', () => {
+  it('root HTB at the port rate, high (prio 0) and low (prio 1) children, EF and LLDP to high, everything else to low', () => {
     const cmds = queueCommands('s1-eth3', 10e6, [46]).map((c) => c.join(' '));
     assert.deepEqual(cmds, [
       'qdisc del dev s1-eth3 root',
@@ -71,6 +71,7 @@ describe('qos: tc commands', () => {
       'qdisc add dev s1-eth3 parent 1:10 handle 10: pfifo limit 50',
       'qdisc add dev s1-eth3 parent 1:20 handle 20: pfifo limit 30',
       'filter add dev s1-eth3 parent 1: protocol ip prio 1 u32 match ip tos 0xb8 0xfc flowid 1:10',
+      'filter add dev s1-eth3 parent 1: protocol 0x88cc prio 99 u32 match u32 0 0 flowid 1:10',
       'filter add dev s1-eth3 parent 1: protocol all prio 100 u32 match u32 0 0 flowid 1:20',
     ]);
     assert.equal(tosByte(8), 0x20);
