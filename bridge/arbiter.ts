@@ -140,20 +140,16 @@ export function shapeOf(row: CostRowHint, srcPid: string, dstPid: string | undef
   return hot(e.worstLevel, e.worstUtilization, e.worstAvailableBps, p) ? 'avoidable' : 'clear';
 }
 
-/** Whether an intent held for this replica may go: every path has cooled below the clear mark. */
-function cooled(row: CostRowHint, dstPid: string | undefined, p: PolicyParams): boolean {
+/**
+ * Whether a replica's paths are below the clear mark: its worst path (an intent held for it may go)
+ * or its best (a replica the weights left may have its share back).
+ */
+function cooled(row: CostRowHint, dstPid: string | undefined, p: PolicyParams, path: 'worst' | 'best'): boolean {
   if (dstPid === undefined) return false;
   const e = entryFor(row, dstPid);
   if (e === undefined) return false;
-  return e.worstUtilization < p.intentClearUtilization && !(e.worstLevel === 'congested' && e.worstAvailableBps === 0);
-}
-
-/** Whether the best path to a replica is below the clear mark: a replica the weights left may have its share back. */
-function bestCooled(row: CostRowHint, dstPid: string | undefined, p: PolicyParams): boolean {
-  if (dstPid === undefined) return false;
-  const e = entryFor(row, dstPid);
-  if (e === undefined) return false;
-  return e.bottleneckUtilization < p.intentClearUtilization && !(e.level === 'congested' && e.availableBps === 0);
+  const [level, utilization, availableBps] = path === 'worst' ? [e.worstLevel, e.worstUtilization, e.worstAvailableBps] : [e.level, e.bottleneckUtilization, e.availableBps];
+  return utilization < p.intentClearUtilization && !(level === 'congested' && availableBps === 0);
 }
 
 const slotKey = (sidecar: string, service: string): string => `${sidecar}/${service}`;
@@ -206,7 +202,7 @@ export function arbitrate(
       // Every replica hot: nothing to balance towards; only the network may know another way.
       if (remote.length > 0 && remote.length === reps.length && remote.every((r) => shapes[r.id] === 'bound')) for (const r of remote) shapes[r.id] = 'shared';
       shapesBySlot.set(key, shapes);
-      if (fresh) cooledBySlot.set(key, new Set(reps.filter((r) => bestCooled(row, pidOf(registry, r.host), pp)).map((r) => r.id)));
+      if (fresh) cooledBySlot.set(key, new Set(reps.filter((r) => cooled(row, pidOf(registry, r.host), pp, 'best')).map((r) => r.id)));
       const latencySensitive = registry.services.find((s) => s.name === service)?.latencySensitive === true;
       for (const rep of reps) {
         const dstPid = pidOf(registry, rep.host);
@@ -223,7 +219,7 @@ export function arbitrate(
         const shape = shapes[rep.id] ?? 'unknown';
         const base = { sidecar: sc.id, service, lever: 'path' as const, replica: rep.id, intent: spec.key, shapes };
         if (isActive) {
-          if (!cooled(row, dstPid, pp)) {
+          if (!cooled(row, dstPid, pp, 'worst')) {
             if (ps.coolSince !== undefined) paths[spec.key] = { ...ps, coolSince: undefined };
             desired.set(spec.key, spec);
             continue;
