@@ -2,7 +2,7 @@
 // replica the weights pick over a kept-alive connection of its class, and retried once on another
 // replica when the first never answered. Bytes pass through unchanged but for the head.
 import type { Span } from '@opentelemetry/api';
-import { BodyTracker, connectionHas, HttpParseError, MAX_HEAD_BYTES, headEnd, parseResponseHead, plainAnswer, responseFraming, type RequestHead, type ResponseHead } from './http1.ts';
+import { BodyTracker, connectionHas, connectionListed, HOP_BY_HOP, HttpParseError, headEnd, parseResponseHead, plainAnswer, responseFraming, type RequestHead, type ResponseHead } from './http1.ts';
 import type { ReplicaAddress } from './config.ts';
 import type { ShedReason } from './scheduler.ts';
 import { serverTimingMs, type HopTracer } from './spans.ts';
@@ -44,21 +44,6 @@ export interface Routed {
   readonly hasHost: boolean;
 }
 
-// Hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-
-/** Fields a Connection header names, to drop as well; undefined when it names none beyond the usual. */
-export function connectionListed(headers: Readonly<Record<string, string>>): Set<string> | undefined {
-  const v = headers['connection'];
-  if (v === undefined) return undefined;
-  const listed = new Set<string>();
-  for (const t of v.split(',')) {
-    const name = t.trim().toLowerCase();
-    if (name && name !== 'close' && name !== 'keep-alive') listed.add(name);
-  }
-  return listed.size > 0 ? listed : undefined;
-}
-
 /**
  * How long a caller's idle connection is kept, as told to the caller: a client that honours it
  * (node:http's agent does, less a second) stops using the connection before the sidecar closes it.
@@ -92,8 +77,6 @@ export class Exchange implements UpstreamOwner {
   private responseBody: BodyTracker | undefined;
   /** The replica sent more than its answer: its connection is not used again. */
   private overrun = false;
-  /** The caller has a status line: from here on a failure can only cut the answer short. */
-  private answering = false;
   private over = false;
   private readonly keepAlive: boolean;
 
@@ -209,20 +192,17 @@ export class Exchange implements UpstreamOwner {
 
   private responseHead(chunk: Buffer): void {
     const buf = this.responseBuf ? Buffer.concat([this.responseBuf, chunk]) : chunk;
-    const end = headEnd(buf);
-    if (end < 0 || end > MAX_HEAD_BYTES) {
-      if (buf.length > MAX_HEAD_BYTES) return this.badGateway('response head too large');
-      this.responseBuf = buf;
-      return;
-    }
-    this.responseBuf = undefined;
+    let end: number;
     let head: ResponseHead;
     try {
+      end = headEnd(buf);
+      if (end < 0) return void (this.responseBuf = buf);
       head = parseResponseHead(buf, end);
     } catch (err) {
       if (err instanceof HttpParseError) return this.badGateway(err.message);
       throw err;
     }
+    this.responseBuf = undefined;
     if (head.status < 200) {
       // 101 can't happen (Upgrade is not forwarded); 100 and 103 pass on to a caller that speaks 1.1.
       if (head.status === 101) return this.badGateway('unasked protocol switch');
@@ -238,7 +218,6 @@ export class Exchange implements UpstreamOwner {
     this.responseBody = new BodyTracker(framing);
     if (this.span) this.serverMs = serverTimingMs(head.headers['server-timing']);
     if (route) this.host.answered(route.service, replica, route.cls, (this.host.now() - this.start) / 1000);
-    this.answering = true;
     const s = this.caller.socket;
     s.cork();
     s.write(this.responseHeadFor(head, replica, framing.kind === 'chunked', this.keepAlive && framing.kind !== 'close'), 'latin1');
@@ -303,7 +282,7 @@ export class Exchange implements UpstreamOwner {
     // A connection that never opened sent nothing; a reused one the replica had closed meanwhile
     // (its idle timeout) took a request it never read, which is safe to send again without a body.
     const stale = up.reused && this.responseBuf === undefined && RETRYABLE.has(this.request.method) && this.body.framing.kind === 'none';
-    if (!this.retried && (!up.connected || stale) && !this.answering) {
+    if (!this.retried && (!up.connected || stale)) {
       const next = this.host.retryTarget(route.service, this.tried ?? new Set());
       if (next !== undefined) {
         this.retried = true;
@@ -320,25 +299,20 @@ export class Exchange implements UpstreamOwner {
   /** The caller went away: the replica's work on it stops too. */
   onCallerClose(): void {
     if (this.over) return;
-    const up = this.up;
-    this.up = undefined;
-    if (up) {
-      up.owner = undefined;
-      up.socket.destroy();
-    }
+    this.dropUpstream();
     this.end(this.response?.status, 'aborted');
   }
 
   private refuseBody(err: HttpParseError): void {
     if (this.over) return;
-    if (!this.answering) return this.reply(err.status, `meshflow sidecar: ${err.message}\n`);
+    // Before the answer's status line the caller can still be told; after it, only cut short.
+    if (this.response === undefined) return this.reply(err.status, `meshflow sidecar: ${err.message}\n`);
     this.cutShort(err.message);
   }
 
   private badGateway(why: string): void {
     const route = this.route;
     if (route && this.holding !== undefined) this.host.failed(route.service, this.holding, 'bad_response');
-    this.dropUpstream();
     this.reply(502, `meshflow sidecar: ${route?.service} sent a bad answer (${why})\n`);
   }
 
@@ -352,20 +326,17 @@ export class Exchange implements UpstreamOwner {
   /** The whole answer reached the caller. */
   private complete(): void {
     const up = this.up;
-    this.up = undefined;
     const head = this.response;
-    if (up && head) {
-      const reusable =
-        !this.overrun &&
-        this.body.done &&
-        this.responseBody?.framing.kind !== 'close' &&
-        (head.minor === 1 ? !connectionHas(head, 'close') : connectionHas(head, 'keep-alive'));
-      if (reusable) up.giveBack(this.host.now(), head.headers['keep-alive']);
-      else {
-        up.owner = undefined;
-        up.socket.destroy();
-      }
-    }
+    const reusable =
+      head !== undefined &&
+      !this.overrun &&
+      this.body.done &&
+      this.responseBody?.framing.kind !== 'close' &&
+      (head.minor === 1 ? !connectionHas(head, 'close') : connectionHas(head, 'keep-alive'));
+    if (up && reusable) {
+      this.up = undefined;
+      up.giveBack(this.host.now(), head.headers['keep-alive']);
+    } else this.dropUpstream();
     this.end(head?.status, undefined);
     this.caller.finished(this.keepAlive && this.body.done && this.responseBody?.framing.kind !== 'close');
   }

@@ -44,10 +44,15 @@ const FIELD_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*(?:
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
-/** Where the head ends (the index after its empty line), or -1 while it is incomplete. */
+/**
+ * Where the head ends (the index after its empty line), or -1 while it is incomplete. A head
+ * longer than MAX_HEAD_BYTES, whole or not yet, is refused with 431.
+ */
 export function headEnd(buf: Buffer): number {
   const at = buf.indexOf('\r\n\r\n');
-  return at < 0 ? -1 : at + 4;
+  if (at >= 0 && at + 4 <= MAX_HEAD_BYTES) return at + 4;
+  if (at >= 0 || buf.length > MAX_HEAD_BYTES) throw new HttpParseError(431, 'head too large');
+  return -1;
 }
 
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
@@ -156,6 +161,21 @@ function contentLength(value: string): number | undefined {
     bytes = Number(v);
   }
   return bytes;
+}
+
+// Hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Fields a Connection header names, to drop as well; undefined when it names none beyond the usual. */
+export function connectionListed(headers: Readonly<Record<string, string>>): Set<string> | undefined {
+  const v = headers['connection'];
+  if (v === undefined) return undefined;
+  const listed = new Set<string>();
+  for (const t of v.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name && name !== 'close' && name !== 'keep-alive') listed.add(name);
+  }
+  return listed.size > 0 ? listed : undefined;
 }
 
 /** Whether a Connection field lists the token (case-insensitive). */

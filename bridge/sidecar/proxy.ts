@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { classify, incomingTraceparent, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
 import type { IngressRule, ReplicaAddress } from './config.ts';
-import { connectionListed, Exchange, HOP_BY_HOP, KEEP_ALIVE_S, type Caller, type ExchangeHost, type Routed } from './exchange.ts';
-import { BodyTracker, headEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, plainAnswer, requestFraming, type RequestHead } from './http1.ts';
+import { Exchange, KEEP_ALIVE_S, type Caller, type ExchangeHost, type Routed } from './exchange.ts';
+import { BodyTracker, connectionListed, headEnd, HOP_BY_HOP, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, plainAnswer, requestFraming, type RequestHead } from './http1.ts';
 import type { SidecarMetrics } from './metrics.ts';
 import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings } from './scheduler.ts';
 import type { HopTracer } from './spans.ts';
@@ -45,11 +45,6 @@ const UPSTREAM_IDLE_MS = 4000;
 /** The request's own fields the sidecar sets itself on the way on. */
 const REPLACED = new Set([PRIORITY_HEADER, TRACEPARENT_HEADER, 'x-forwarded-for']);
 
-interface ReplicaMetrics {
-  readonly requests: { inc(): void };
-  readonly latency: { observe(v: number): void };
-}
-
 export class SidecarProxy implements ExchangeHost {
   readonly scheduler: ClassScheduler;
   readonly tracer: HopTracer | undefined;
@@ -60,7 +55,6 @@ export class SidecarProxy implements ExchangeHost {
   private readonly weightsSeen = new Map<string, { revision: number; fresh: boolean }>();
   /** Keep-alive connections by "service/replica/class": one class's connections never queue behind another's. */
   private readonly pools = new Map<string, UpstreamPool>();
-  private readonly replicaMetrics = new Map<string, ReplicaMetrics>();
   private readonly callers = new Set<CallerConnection>();
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -200,16 +194,9 @@ export class SidecarProxy implements ExchangeHost {
   }
 
   answered(service: string, replica: string, cls: string, seconds: number): void {
-    // Label lookups hash their label object each time: the children are kept per replica and class.
-    const key = `${service}\0${replica}\0${cls}`;
-    let m = this.replicaMetrics.get(key);
-    if (!m) {
-      const labels = { service, replica, class: cls };
-      m = { requests: this.opts.metrics.requests.labels(labels), latency: this.opts.metrics.latency.labels(labels) };
-      this.replicaMetrics.set(key, m);
-    }
-    m.requests.inc();
-    m.latency.observe(seconds);
+    const labels = { service, replica, class: cls };
+    this.opts.metrics.requests.inc(labels);
+    this.opts.metrics.latency.observe(labels, seconds);
   }
 
   failed(service: string, replica: string, reason: string): void {
@@ -280,14 +267,12 @@ class CallerConnection implements Caller {
     while (buf && buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) buf = buf.length > 2 ? buf.subarray(2) : undefined;
     this.buf = buf;
     if (!buf) return;
-    const end = headEnd(buf);
-    if (end < 0 || end > MAX_HEAD_BYTES) {
-      if (end > MAX_HEAD_BYTES || buf.length > MAX_HEAD_BYTES) this.refuse(new HttpParseError(431, 'request head too large'));
-      return;
-    }
+    let end: number;
     let head: RequestHead;
     let body: BodyTracker;
     try {
+      end = headEnd(buf);
+      if (end < 0) return;
       head = parseRequestHead(buf, end);
       body = new BodyTracker(requestFraming(head));
     } catch (err) {

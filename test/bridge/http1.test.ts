@@ -1,7 +1,7 @@
 // The sidecar's HTTP/1.1 framing: heads parsed into typed parts or refused with the status that
 // says why, and bodies followed to their exact end whatever way the bytes are cut.
 import assert from 'node:assert/strict';
-import { BodyTracker, headEnd, HttpParseError, parseRequestHead, parseResponseHead, requestFraming, responseFraming } from '../../bridge/sidecar/http1.ts';
+import { BodyTracker, headEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, requestFraming, responseFraming } from '../../bridge/sidecar/http1.ts';
 
 const request = (text: string) => {
   const buf = Buffer.from(text, 'latin1');
@@ -57,6 +57,15 @@ describe('sidecar HTTP/1.1 framing', () => {
     refused('POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', 400);
     refused('POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400);
     refused('POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501);
+  });
+
+  it('finds a head\'s end, waits for more, and refuses a head past 64 KiB whether it ended or not', () => {
+    assert.equal(headEnd(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\nrest')), 27);
+    assert.equal(headEnd(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')), -1);
+    const long = `GET / HTTP/1.1\r\nX: ${'a'.repeat(MAX_HEAD_BYTES)}`;
+    const too = (text: string) => assert.throws(() => headEnd(Buffer.from(text)), (e: unknown) => e instanceof HttpParseError && e.status === 431);
+    too(long);
+    too(`${long}\r\n\r\n`);
   });
 
   it('frames request bodies by length or chunks; repeated identical lengths are one', () => {
