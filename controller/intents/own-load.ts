@@ -23,7 +23,7 @@ export interface OwnRate {
 }
 
 /** The rate between two samples of the same path version; undefined when there is nothing to compare. */
-export function ownRate(prev: ByteSample | undefined, next: ByteSample): OwnRate | undefined {
+function ownRate(prev: ByteSample | undefined, next: ByteSample): OwnRate | undefined {
   if (prev === undefined || prev.version !== next.version || next.at <= prev.at) return undefined;
   const secs = (next.at - prev.at) / 1000;
   // Counters restart when rules are replaced: a negative delta is no information.
@@ -32,7 +32,7 @@ export function ownRate(prev: ByteSample | undefined, next: ByteSample): OwnRate
 }
 
 /** The utilization the intent adds to each link of its path, forward rate on forward links and so on. */
-export function ownUtilization(path: IntentPath, rate: OwnRate, links: ReadonlyMap<string, Link>): Utilization {
+function ownUtilization(path: IntentPath, rate: OwnRate, links: ReadonlyMap<string, Link>): Utilization {
   const out = new Map<string, number>();
   const put = (id: string, bps: number): void => {
     const cap = links.get(id)?.capacityBps ?? 0;

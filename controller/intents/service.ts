@@ -205,8 +205,9 @@ export class IntentService {
   private async measureOwn(): Promise<void> {
     const links = this.network.discovery.links;
     const held = this.list().filter((r) => r.spec.policy.name === 'least-congested' && r.path !== undefined);
+    const heldIds = new Set(held.map((r) => r.id));
     for (const id of this.own.keys()) {
-      if (held.some((r) => r.id === id)) continue;
+      if (heldIds.has(id)) continue;
       this.own.delete(id);
       this.measured.forget(id);
     }
