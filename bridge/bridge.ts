@@ -235,8 +235,9 @@ export class Bridge {
       if (!changed.has(sc.id) && !replicasChanged && last !== undefined && now - last < this.refreshMs) continue;
       await this.apply(reg, sc.id, result.weights[sc.id] ?? {}, now, replicas);
     }
-    for (const id of this.appliedAt.keys()) if (!reg.sidecars.some((s) => s.id === id)) this.appliedAt.delete(id);
-    for (const id of this.sentReplicas.keys()) if (!reg.sidecars.some((s) => s.id === id)) this.sentReplicas.delete(id);
+    // Sidecars gone from the registry: what was sent to them is forgotten.
+    const present = new Set(reg.sidecars.map((s) => s.id));
+    for (const sent of [this.appliedAt, this.sentReplicas]) for (const id of sent.keys()) if (!present.has(id)) sent.delete(id);
     // The arbiter's decisions and reasons, on the events topic so the event log and a replay show why.
     for (const e of step.events) await this.publisher?.publish(e).catch((err: unknown) => this.opts.log?.warn({ err }, 'bridge: decision event not published'));
     await this.syncIntents(step.intents);
