@@ -6,6 +6,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Cancel } from '../../bus/clock.ts';
 import type { Clock, WeightsHint } from '../hints.ts';
+import { trustedUntil } from './weights.ts';
 
 /** Where room is applied: the class scheduler's `setRoom`. */
 export interface RoomTarget {
@@ -46,8 +47,7 @@ export class ReplicaPaths {
   /** Takes the per-replica part of a weights hint the weight store has just accepted. */
   update(hint: WeightsHint): void {
     const now = this.clock.now();
-    // The weight store's rule: trusted until the earlier of the sender's stamp and our receipt, plus ttl.
-    const expiresAt = Math.min(hint.ts, now) + hint.ttlMs;
+    const expiresAt = trustedUntil(hint, now);
     this.cancelExpiry?.();
     this.cancelExpiry = undefined;
     if (now > expiresAt) return this.clear();

@@ -2,6 +2,15 @@
 // weights otherwise (fail static while the bridge or broker is away, then fail safe).
 import type { Clock, WeightsHint } from '../hints.ts';
 
+/**
+ * Until when a hint is trusted: measured from the earlier of the sender's stamp and our receipt, so
+ * a retained hint from long ago is not made fresh by arriving now, and a sender clock running ahead
+ * cannot extend its own hints.
+ */
+export function trustedUntil(hint: WeightsHint, now: number): number {
+  return Math.min(hint.ts, now) + hint.ttlMs;
+}
+
 export class WeightStore {
   private hint: WeightsHint | undefined;
   private expiresAt = -Infinity;
@@ -14,10 +23,7 @@ export class WeightStore {
     if (this.hint && hint.source === this.hint.source && hint.ts < this.hint.ts) return false;
     const now = this.clock.now();
     this.hint = hint;
-    // Measured from the earlier of the sender's stamp and our receipt: a retained hint
-    // from long ago is not made fresh by arriving now, and a sender clock running ahead
-    // cannot extend its own hints.
-    this.expiresAt = Math.min(hint.ts, now) + hint.ttlMs;
+    this.expiresAt = trustedUntil(hint, now);
     this.taken++;
     return true;
   }
