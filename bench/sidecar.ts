@@ -5,8 +5,11 @@
 // (`meshflow sidecar`, its own process) and HAProxy (one thread, round robin, keep-alive to the
 // servers) in front of them. Each target is offered the same rate (half interactive, half batch)
 // over at most 64 keep-alive raw-socket connections from this process (the load generator; the
-// sidecar has a process of its own): straight to one replica, through the sidecar, through HAProxy. A hop's
-// cost is its percentile minus the direct one, and the CPU its process spent per request. The targets take
+// sidecar has a process of its own): straight to one replica, through a bare Node TCP relay,
+// through the sidecar, through HAProxy. A hop's cost is its percentile minus the direct one, and
+// the CPU its process spent per request, user and system apart. The relay does no HTTP at all: it
+// is the floor of any proxy written for Node on this machine, so the sidecar's own work is what it
+// adds above the relay. The targets take
 // turns in one-second slices (the order rotating every slice) and each gathers its slices into one
 // histogram, so whatever else runs on the shared machine falls on all three alike. Read the CPU
 // column first when the machine is busy: the percentiles then carry other work's noise.
@@ -62,12 +65,28 @@ for (const port of process.argv.slice(1).map(Number)) {
   s.listen(port, '127.0.0.1');
 }`;
 
+const RELAY = `
+const net = require('node:net');
+const [port, to] = process.argv.slice(1).map(Number);
+net.createServer((c) => {
+  const u = net.connect(to, '127.0.0.1');
+  c.setNoDelay(true); u.setNoDelay(true);
+  c.pipe(u); u.pipe(c);
+  c.on('error', () => u.destroy()); u.on('error', () => c.destroy());
+}).listen(port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));`;
+
 /** What a target's slices add up to: latencies (µs) of the good answers, the failures, and its process's CPU (ms). */
+interface Cpu {
+  readonly userMs: number;
+  readonly sysMs: number;
+}
+
 interface Tally {
   readonly us: hdr.Histogram;
   ok: number;
   errors: number;
-  cpuMs: number;
+  cpu: Cpu | undefined;
 }
 
 /** Answers (any status) each target's port gave, warm-up included: the traced sidecar's spans are checked against them. */
@@ -75,14 +94,15 @@ const answered = new Map<number, number>();
 const countAnswer = (port: number): void => void answered.set(port, (answered.get(port) ?? 0) + 1);
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
-function cpuMsOf(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+/** A process's CPU time so far, user and system (clock ticks of 10 ms). */
+function cpuOf(pid: number | undefined): Cpu | undefined {
+  if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { userMs: Number(fields[11]) * 10, sysMs: Number(fields[12]) * 10 };
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 
@@ -316,8 +336,14 @@ async function main(): Promise<void> {
     children.push(haproxy);
     await waitListening(haproxyPort, haproxy, 'haproxy');
 
+    const relayPort = await freePort();
+    const relay = spawn(process.execPath, ['-e', RELAY, String(relayPort), String(r1)], { stdio: 'inherit' });
+    children.push(relay);
+    await waitListening(relayPort, relay, 'relay');
+
     const targets = [
       { name: 'direct', port: r1, pid: undefined },
+      { name: 'relay', port: relayPort, pid: relay.pid },
       { name: 'sidecar', port: sidecarPort, pid: sidecar.pid },
       ...(traced ? [{ name: 'traced', port: tracedPort, pid: traced.pid }] : []),
       { name: 'haproxy', port: haproxyPort, pid: haproxy.pid },
@@ -328,16 +354,17 @@ async function main(): Promise<void> {
     process.stdout.write(`sidecar hop cost: ${how} ${CONNECTIONS} connections per target, half interactive and half batch, class scheduling on${TRACING ? '; "traced" is the sidecar writing a span per hop to a file' : ''}\n`);
     process.stdout.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n`);
     const fmt = (v: number): string => v.toFixed(2).padStart(7);
-    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'cpu µs/req'.padStart(10)}\n`);
+    const perRequest = (ms: number | undefined, ok: number): string => (ms === undefined || ok === 0 ? '' : ((ms * 1000) / ok).toFixed(0)).padStart(7);
+    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'user µs'.padStart(7)} ${'sys µs'.padStart(7)}\n`);
     for (const rate of RATES) {
       // Warm every path (connections, JIT) before measuring.
-      for (const t of targets) await load(t.port, rate, 2, { us: microseconds(), ok: 0, errors: 0, cpuMs: 0 });
-      const tallies = new Map(targets.map((t) => [t.name, { us: microseconds(), ok: 0, errors: 0, cpuMs: 0 } as Tally]));
+      for (const t of targets) await load(t.port, rate, 2, { us: microseconds(), ok: 0, errors: 0, cpu: undefined });
+      const tallies = new Map(targets.map((t) => [t.name, { us: microseconds(), ok: 0, errors: 0, cpu: undefined } as Tally]));
       // A process's CPU counts over the whole measurement and a settling pause after it, not only
       // during its own slices: work it defers (spans exported in batches a second later) is its cost
       // too. Idle, the processes spend next to nothing; the pause before lets the warm-up's settle.
       await settle();
-      const cpuBefore = targets.map((t) => cpuMsOf(t.pid));
+      const cpuBefore = targets.map((t) => cpuOf(t.pid));
       // autocannon runs whole: a one-second run of it ends before a slow target has answered its burst.
       const sliceSeconds = LOAD === 'paced' ? 1 : SECONDS;
       for (let slice = 0; slice < SECONDS / sliceSeconds; slice++) {
@@ -347,12 +374,15 @@ async function main(): Promise<void> {
         }
       }
       await settle();
-      targets.forEach((t, i) => ((tallies.get(t.name) as Tally).cpuMs = cpuMsOf(t.pid) - (cpuBefore[i] ?? Number.NaN)));
+      targets.forEach((t, i) => {
+        const [before, after] = [cpuBefore[i], cpuOf(t.pid)];
+        if (before && after) (tallies.get(t.name) as Tally).cpu = { userMs: after.userMs - before.userMs, sysMs: after.sysMs - before.sysMs };
+      });
       const at = (name: string, p: number): number => (tallies.get(name) as Tally).us.getValueAtPercentile(p) / 1000;
       for (const t of targets) {
         const f = tallies.get(t.name) as Tally;
         const extra = t.name === 'direct' ? ['', ''] : [fmt(at(t.name, 50) - at('direct', 50)), fmt(at(t.name, 99) - at('direct', 99))];
-        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${(Number.isNaN(f.cpuMs) || f.ok === 0 ? '' : ((f.cpuMs * 1000) / f.ok).toFixed(0)).padStart(10)}\n`);
+        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${perRequest(f.cpu?.userMs, f.ok)} ${perRequest(f.cpu?.sysMs, f.ok)}\n`);
       }
     }
     process.stdout.write(`\nload average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);

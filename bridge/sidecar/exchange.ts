@@ -2,7 +2,7 @@
 // replica the weights pick over a kept-alive connection of its class, and retried once on another
 // replica when the first never answered. Bytes pass through unchanged but for the head.
 import type { Span } from '@opentelemetry/api';
-import { BodyTracker, connectionHas, connectionListed, HOP_BY_HOP, HttpParseError, headEnd, parseResponseHead, plainAnswer, responseFraming, type RequestHead, type ResponseHead } from './http1.ts';
+import { BodyTracker, connectionHas, encodeHead, HOP_BY_HOP, HttpParseError, headEnd, parseResponseHead, plainAnswer, responseFraming, type RequestHead, type ResponseHead } from './http1.ts';
 import type { ReplicaAddress } from './config.ts';
 import type { ShedReason } from './scheduler.ts';
 import { serverTimingMs, type HopTracer } from './spans.ts';
@@ -38,8 +38,8 @@ export interface Routed {
   readonly service: string;
   readonly path: string;
   readonly cls: string;
-  /** The request head to send on, but for its Host line and final empty line. */
-  readonly head: string;
+  /** The request head to send on, its empty line included (a Host line goes before it when the caller sent none). */
+  readonly head: Buffer;
   /** Whether the caller's head named a Host (else the replica's address is sent). */
   readonly hasHost: boolean;
 }
@@ -54,6 +54,10 @@ const KEEP_ALIVE_FIELD = `keep-alive: timeout=${KEEP_ALIVE_S}\r\n`;
 /** Request body bytes held while no connection is ready for them; past this the caller is paused. */
 const MAX_PENDING_BYTES = 256 * 1024;
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** An answer's fields not passed on: hop-by-hop ones, and a replica header the sidecar sets itself. */
+const DROPPED = new Set([...HOP_BY_HOP, REPLICA_HEADER]);
+/** Body bytes up to this many go out in the same write as the answer's head; more go in their own. */
+const MAX_COPIED_BYTES = 16 * 1024;
 /** How long a shed caller is asked to wait before trying again (s). */
 const RETRY_AFTER_S = 1;
 
@@ -64,7 +68,6 @@ export class Exchange implements UpstreamOwner {
   /** The replica whose slot this exchange holds, and the attempt's connection to it. */
   private holding: string | undefined;
   private up: UpstreamConnection | undefined;
-  private tried: Set<string> | undefined;
   private retried = false;
   private queuedMs: number | undefined;
   private serverMs: number | undefined;
@@ -159,7 +162,6 @@ export class Exchange implements UpstreamOwner {
     const route = this.route;
     const rep = route ? this.host.replica(route.service, replicaId) : undefined;
     if (!route || !rep) return this.reply(502, `meshflow sidecar: no replica ${replicaId}\n`);
-    (this.tried ??= new Set()).add(replicaId);
     this.up = this.host.pool(route.service, rep, route.cls).take(this);
     if (this.up.connected) this.onUpstreamConnect();
   }
@@ -168,16 +170,13 @@ export class Exchange implements UpstreamOwner {
     const up = this.up;
     const route = this.route;
     if (!up || !route || this.sent) return;
-    const s = up.socket;
     let head = route.head;
     if (!route.hasHost) {
       const rep = this.host.replica(route.service, this.holding ?? '');
-      head += `host: ${rep?.host}:${rep?.port}\r\n`;
+      head = Buffer.concat([head.subarray(0, head.length - 2), Buffer.from(`host: ${rep?.host}:${rep?.port}\r\n\r\n`, 'latin1')]);
     }
-    s.cork();
-    s.write(`${head}\r\n`, 'latin1');
-    if (this.pending) for (const p of this.pending) s.write(p);
-    s.uncork();
+    // The head and the body bytes already here go in one write: one segment for a small request.
+    up.socket.write(this.pending ? Buffer.concat([head, ...this.pending]) : head);
     this.sent = true;
     if (this.pendingBytes > MAX_PENDING_BYTES) this.caller.socket.resume();
     this.pending = undefined;
@@ -217,42 +216,50 @@ export class Exchange implements UpstreamOwner {
     this.response = head;
     this.responseBody = new BodyTracker(framing);
     if (this.span) this.serverMs = serverTimingMs(head.headers['server-timing']);
-    if (route) this.host.answered(route.service, replica, route.cls, (this.host.now() - this.start) / 1000);
+    const n = this.bodyIn(buf, end);
+    if (n === undefined) return;
+    // The head and the body bytes that came with it go in one write, when they are few.
     const s = this.caller.socket;
-    s.cork();
-    s.write(this.responseHeadFor(head, replica, framing.kind === 'chunked', this.keepAlive && framing.kind !== 'close'), 'latin1');
-    this.forward(buf, end);
-    s.uncork();
-  }
-
-  private responseHeadFor(head: ResponseHead, replica: string, chunked: boolean, keepAlive: boolean): string {
-    const listed = connectionListed(head.headers);
-    let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
-    for (let i = 0; i < head.names.length; i++) {
-      const name = head.names[i] ?? '';
-      if (HOP_BY_HOP.has(name) || name === REPLICA_HEADER || listed?.has(name)) continue;
-      out += `${head.lines[i]}\r\n`;
+    const keepAlive = this.keepAlive && framing.kind !== 'close';
+    const extra = `${framing.kind === 'chunked' ? 'transfer-encoding: chunked\r\n' : ''}${REPLICA_HEADER}: ${replica}\r\n${keepAlive ? KEEP_ALIVE_FIELD : 'connection: close\r\n'}`;
+    const first = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+    let ok: boolean;
+    if (n <= MAX_COPIED_BYTES) ok = s.write(encodeHead(first, head, DROPPED, extra, n > 0 ? buf.subarray(end, end + n) : undefined));
+    else {
+      s.write(encodeHead(first, head, DROPPED, extra));
+      ok = s.write(buf.subarray(end, end + n));
     }
-    if (chunked) out += 'transfer-encoding: chunked\r\n';
-    return `${out}${REPLICA_HEADER}: ${replica}\r\n${keepAlive ? KEEP_ALIVE_FIELD : 'connection: close\r\n'}\r\n`;
+    // Bookkeeping comes after the answer is on its way, not before.
+    if (route) this.host.answered(route.service, replica, route.cls, (this.host.now() - this.start) / 1000);
+    this.afterBody(ok);
   }
 
   /** Passes the answer's body bytes in buf[start..] to the caller. */
   private forward(buf: Buffer, start: number): void {
+    const n = this.bodyIn(buf, start);
+    if (n === undefined) return;
+    this.afterBody(n > 0 ? this.caller.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n)) : true);
+  }
+
+  /** How many bytes of buf from `start` belong to the answer's body; undefined when they can't be framed (the exchange is cut short). */
+  private bodyIn(buf: Buffer, start: number): number | undefined {
     const body = this.responseBody;
-    if (!body) return;
+    if (!body) return undefined;
     let n: number;
     try {
       n = body.take(buf, start);
     } catch (err) {
-      if (err instanceof HttpParseError) return this.cutShort('malformed response body');
+      if (err instanceof HttpParseError) return void this.cutShort('malformed response body');
       throw err;
     }
     if (start + n < buf.length) this.overrun = true;
-    let ok = true;
-    if (n > 0) ok = this.caller.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n));
-    if (body.done) this.complete();
-    else if (!ok) this.up?.socket.pause();
+    return n;
+  }
+
+  /** After body bytes went to the caller: the end of the answer, or a replica to pause while the caller is slow. */
+  private afterBody(written: boolean): void {
+    if (this.responseBody?.done) this.complete();
+    else if (!written) this.up?.socket.pause();
   }
 
   onUpstreamDrain(): void {
@@ -283,7 +290,7 @@ export class Exchange implements UpstreamOwner {
     // (its idle timeout) took a request it never read, which is safe to send again without a body.
     const stale = up.reused && this.responseBuf === undefined && RETRYABLE.has(this.request.method) && this.body.framing.kind === 'none';
     if (!this.retried && (!up.connected || stale)) {
-      const next = this.host.retryTarget(route.service, this.tried ?? new Set());
+      const next = this.host.retryTarget(route.service, new Set([replica]));
       if (next !== undefined) {
         this.retried = true;
         this.host.retried(route.service);

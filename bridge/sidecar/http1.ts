@@ -16,11 +16,14 @@ export class HttpParseError extends Error {
 export const MAX_HEAD_BYTES = 64 * 1024;
 
 interface Head {
-  /** Lower-case name → value; a repeated field's values joined with ", ". */
-  readonly headers: Record<string, string>;
-  /** The field lines as received, and their lower-case names, in order: forwarded as they are. */
-  readonly lines: readonly string[];
+  /** Lower-case name → value; a repeated field's values joined with ", ". No prototype: a field named "constructor" is a field. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The field lines' lower-case names, in order. */
   readonly names: readonly string[];
+  /** Where each field line lies in `raw`: its start and end (before the CRLF), two numbers a line. */
+  readonly spans: readonly number[];
+  /** The head's bytes: field lines are forwarded from here as they came, never re-encoded. */
+  readonly raw: Buffer;
   /** HTTP/1.minor */
   readonly minor: 0 | 1;
   /** Bytes of the head, its empty line included. */
@@ -37,12 +40,16 @@ export interface ResponseHead extends Head {
   readonly reason: string;
 }
 
-// The field lines of a head, checked in one pass: a token name, a colon with nothing before it
-// (RFC 9112 §5.1), and a value of visible ASCII, obs-text, space and tab: never a bare CR, LF or
-// NUL, and no obsolete line folding.
-const FIELD_LINES = /^(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*(?:\r\n|$))*$/;
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.([01])$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+// Byte classes of RFC 9110 §5.6.2 and §5.5: a token (field names, methods), and what a field value
+// may hold: visible ASCII, obs-text, space and tab, never a CR, LF, NUL or other control.
+const TOKEN = new Uint8Array(256);
+const FIELD_VALUE = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN[c.charCodeAt(0)] = 1;
+for (let b = 0; b < 256; b++) FIELD_VALUE[b] = b === 0x09 || (b >= 0x20 && b !== 0x7f) ? 1 : 0;
+const SP = 0x20;
+const HTAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /**
  * Where the head ends (the index after its empty line), or -1 while it is incomplete. A head
@@ -55,48 +62,122 @@ export function headEnd(buf: Buffer): number {
   return -1;
 }
 
+/** The index of the CR of the line's CRLF, from `from`, before `limit`; -1 for none. */
+function lineEnd(buf: Buffer, from: number, limit: number): number {
+  for (let i = from; i < limit; i++) if (buf[i] === CR) return i;
+  return -1;
+}
+
+/** "HTTP/1.0" or "HTTP/1.1" at buf[at..at+8): its minor version, else -1. */
+function httpVersion(buf: Buffer, at: number): number {
+  if (buf[at] !== 0x48 || buf[at + 1] !== 0x54 || buf[at + 2] !== 0x54 || buf[at + 3] !== 0x50 || buf[at + 4] !== 0x2f) return -1;
+  if (buf[at + 5] !== 0x31 || buf[at + 6] !== 0x2e) return -2; // another major version
+  const m = buf[at + 7];
+  return m === 0x30 ? 0 : m === 0x31 ? 1 : -2;
+}
+
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
-  const text = buf.toString('latin1', 0, end - 4);
-  const eol = text.indexOf('\r\n');
-  const first = eol < 0 ? text : text.slice(0, eol);
-  const m = REQUEST_LINE.exec(first);
-  if (!m) {
-    if (/^\S+ \S+ HTTP\/\d/.test(first)) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are served');
-    throw new HttpParseError(400, 'malformed request line');
-  }
-  return { method: m[1] ?? '', target: m[2] ?? '', minor: m[3] === '0' ? 0 : 1, size: end, ...fields(text, eol) };
+  const last = end - 4; // where the field lines end (the final CRLF CRLF starts)
+  let eol = lineEnd(buf, 0, last);
+  if (eol < 0) eol = last;
+  // method SP target SP HTTP/1.x: a token, then anything but whitespace and controls.
+  let i = 0;
+  while (i < eol && TOKEN[buf[i] ?? 0]) i++;
+  const sp1 = i;
+  if (sp1 === 0 || buf[sp1] !== SP) throw new HttpParseError(400, 'malformed request line');
+  i = sp1 + 1;
+  while (i < eol && (buf[i] ?? 0) > SP && buf[i] !== 0x7f) i++;
+  const sp2 = i;
+  if (sp2 === sp1 + 1 || buf[sp2] !== SP) throw new HttpParseError(400, 'malformed request line');
+  const minor = eol - sp2 === 9 ? httpVersion(buf, sp2 + 1) : -1;
+  if (minor === -2) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are served');
+  if (minor < 0) throw new HttpParseError(400, 'malformed request line');
+  return {
+    method: buf.toString('latin1', 0, sp1),
+    target: buf.toString('latin1', sp1 + 1, sp2),
+    minor: minor === 0 ? 0 : 1,
+    size: end,
+    ...fields(buf, eol, last),
+  };
 }
 
 /** A response head from a replica; an error here is the replica's fault (502 to the caller). */
 export function parseResponseHead(buf: Buffer, end: number): ResponseHead {
-  const text = buf.toString('latin1', 0, end - 4);
-  const eol = text.indexOf('\r\n');
-  const m = STATUS_LINE.exec(eol < 0 ? text : text.slice(0, eol));
-  if (!m) throw new HttpParseError(400, 'malformed status line');
-  return { status: Number(m[2]), reason: m[3] ?? '', minor: m[1] === '0' ? 0 : 1, size: end, ...fields(text, eol) };
+  const last = end - 4;
+  let eol = lineEnd(buf, 0, last);
+  if (eol < 0) eol = last;
+  // HTTP/1.x SP status [SP reason]
+  const minor = eol >= 12 ? httpVersion(buf, 0) : -1;
+  const d0 = (buf[9] ?? 0) - 0x30;
+  const d1 = (buf[10] ?? 0) - 0x30;
+  const d2 = (buf[11] ?? 0) - 0x30;
+  const digits = d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9;
+  if (minor < 0 || buf[8] !== SP || !digits || (eol > 12 && buf[12] !== SP)) throw new HttpParseError(400, 'malformed status line');
+  for (let j = 13; j < eol; j++) if (!FIELD_VALUE[buf[j] ?? 0]) throw new HttpParseError(400, 'malformed status line');
+  return {
+    status: d0 * 100 + d1 * 10 + d2,
+    reason: eol > 13 ? buf.toString('latin1', 13, eol) : '',
+    minor: minor === 0 ? 0 : 1,
+    size: end,
+    ...fields(buf, eol, last),
+  };
 }
 
-function fields(text: string, eol: number): Pick<Head, 'headers' | 'lines' | 'names'> {
-  const headers: Record<string, string> = {};
-  const lines: string[] = [];
+/** The field lines from after the first line's CRLF (at `eol`) up to `last`, checked as they are read. */
+function fields(buf: Buffer, eol: number, last: number): Pick<Head, 'headers' | 'names' | 'spans' | 'raw'> {
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   const names: string[] = [];
-  if (eol < 0) return { headers, lines, names };
-  const block = text.slice(eol + 2);
-  if (!FIELD_LINES.test(block)) throw new HttpParseError(400, 'malformed header field');
-  for (const line of block.split('\r\n')) {
-    const colon = line.indexOf(':');
-    const lower = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).replace(OWS, '');
-    const before = headers[lower];
-    headers[lower] = before === undefined ? value : `${before}, ${value}`;
-    lines.push(line);
-    names.push(lower);
+  const spans: number[] = [];
+  let start = eol + 2;
+  while (start < last + 2 && eol < last) {
+    const stop = lineEnd(buf, start, last);
+    const lineStop = stop < 0 ? last : stop;
+    if (stop >= 0 && buf[stop + 1] !== LF) throw new HttpParseError(400, 'malformed header field');
+    // name ":" OWS value OWS; no whitespace before the colon (RFC 9112 §5.1), no obsolete folding.
+    let colon = start;
+    while (colon < lineStop && TOKEN[buf[colon] ?? 0]) colon++;
+    if (colon === start || buf[colon] !== 0x3a) throw new HttpParseError(400, 'malformed header field');
+    let v = colon + 1;
+    for (let j = v; j < lineStop; j++) if (!FIELD_VALUE[buf[j] ?? 0]) throw new HttpParseError(400, 'malformed header field');
+    let ve = lineStop;
+    while (v < ve && (buf[v] === SP || buf[v] === HTAB)) v++;
+    while (ve > v && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+    const name = buf.toString('latin1', start, colon).toLowerCase();
+    const value = buf.toString('latin1', v, ve);
+    const before = headers[name];
+    headers[name] = before === undefined ? value : `${before}, ${value}`;
+    names.push(name);
+    spans.push(start, lineStop);
+    if (stop < 0) break;
+    start = stop + 2;
   }
-  return { headers, lines, names };
+  return { headers, names, spans, raw: buf };
 }
 
-/** Optional whitespace around a field value (spaces and tabs only: obs-text is part of the value). */
-const OWS = /^[ \t]+|[ \t]+$/g;
+/**
+ * A head to send on: `first` (the start line and its CRLF), the field lines of `head` but those
+ * named in `dropped` or in the head's own Connection field, as they came, then `extra` (field lines
+ * ending in CRLF), the empty line, and `tail` (body bytes that go in the same write).
+ */
+export function encodeHead(first: string, head: Head, dropped: ReadonlySet<string>, extra: string, tail?: Buffer): Buffer {
+  const { names, spans, raw } = head;
+  const listed = connectionListed(head.headers);
+  let size = first.length + extra.length + 2 + (tail?.length ?? 0);
+  for (let i = 0; i < names.length; i++) if (kept(names[i], dropped, listed)) size += (spans[2 * i + 1] ?? 0) - (spans[2 * i] ?? 0) + 2;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(first, 0, 'latin1');
+  for (let i = 0; i < names.length; i++) {
+    if (!kept(names[i], dropped, listed)) continue;
+    at += raw.copy(out, at, spans[2 * i], spans[2 * i + 1]);
+    out[at++] = CR;
+    out[at++] = LF;
+  }
+  at += out.write(extra, at, 'latin1');
+  out[at++] = CR;
+  out[at++] = LF;
+  if (tail) tail.copy(out, at);
+  return out;
+}
 
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
@@ -154,34 +235,45 @@ export function responseFraming(head: ResponseHead, method: string): Framing | u
 
 /** A Content-Length's value; repeated identical values ("5, 5") are one (RFC 9110 §8.6). */
 function contentLength(value: string): number | undefined {
+  if (value.length <= 15 && DIGITS.test(value)) return Number(value);
   let bytes: number | undefined;
   for (const part of value.split(',')) {
     const v = part.trim();
-    if (!/^\d{1,15}$/.test(v) || (bytes !== undefined && Number(v) !== bytes)) return undefined;
+    if (v.length > 15 || !DIGITS.test(v) || (bytes !== undefined && Number(v) !== bytes)) return undefined;
     bytes = Number(v);
   }
   return bytes;
+}
+
+const DIGITS = /^\d+$/;
+
+function kept(name: string | undefined, dropped: ReadonlySet<string>, listed: ReadonlySet<string> | undefined): boolean {
+  return name !== undefined && !dropped.has(name) && listed?.has(name) !== true;
 }
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** Fields a Connection header names, to drop as well; undefined when it names none beyond the usual. */
-export function connectionListed(headers: Readonly<Record<string, string>>): Set<string> | undefined {
+function connectionListed(headers: Readonly<Record<string, string>>): Set<string> | undefined {
   const v = headers['connection'];
-  if (v === undefined) return undefined;
-  const listed = new Set<string>();
+  if (v === undefined || USUAL_CONNECTION.test(v)) return undefined;
+  let listed: Set<string> | undefined;
   for (const t of v.split(',')) {
     const name = t.trim().toLowerCase();
-    if (name && name !== 'close' && name !== 'keep-alive') listed.add(name);
+    if (name && name !== 'close' && name !== 'keep-alive') (listed ??= new Set()).add(name);
   }
-  return listed.size > 0 ? listed : undefined;
+  return listed;
 }
+
+/** A Connection field of just "keep-alive" or "close", as nearly all are: it names no other field. */
+const USUAL_CONNECTION = /^(?:keep-alive|close)$/i;
 
 /** Whether a Connection field lists the token (case-insensitive). */
 export function connectionHas(head: Head, token: string): boolean {
   const v = head.headers['connection'];
   if (v === undefined) return false;
+  if (v.length === token.length) return v.toLowerCase() === token;
   for (const t of v.split(',')) if (t.trim().toLowerCase() === token) return true;
   return false;
 }
@@ -200,8 +292,6 @@ const enum Chunk {
   Done,
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
 /** Digits of a chunk size, and bytes of a chunk line or of the trailers, beyond which the body is refused. */
 const MAX_SIZE_DIGITS = 12;
 const MAX_LINE_BYTES = 4096;

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { classify, incomingTraceparent, PRIORITY_HEADER, TRACEPARENT_HEADER, traceparentFor } from './classify.ts';
 import type { IngressRule, ReplicaAddress } from './config.ts';
 import { Exchange, KEEP_ALIVE_S, type Caller, type ExchangeHost, type Routed } from './exchange.ts';
-import { BodyTracker, connectionListed, headEnd, HOP_BY_HOP, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, plainAnswer, requestFraming, type RequestHead } from './http1.ts';
+import { BodyTracker, encodeHead, headEnd, HOP_BY_HOP, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, plainAnswer, requestFraming, type RequestHead } from './http1.ts';
 import type { SidecarMetrics } from './metrics.ts';
 import { ClassScheduler, DEFAULT_SCHEDULER, type SchedulerSettings } from './scheduler.ts';
 import type { HopTracer } from './spans.ts';
@@ -42,8 +42,8 @@ const HEAD_TIMEOUT_MS = 60_000;
 /** Idle connections to replicas are closed before a replica's own idle timeout (node:http's 5 s) would. */
 const UPSTREAM_IDLE_MS = 4000;
 
-/** The request's own fields the sidecar sets itself on the way on. */
-const REPLACED = new Set([PRIORITY_HEADER, TRACEPARENT_HEADER, 'x-forwarded-for']);
+/** Fields not sent on: hop-by-hop ones, and those the sidecar sets itself on the way on. */
+const DROPPED = new Set([...HOP_BY_HOP, PRIORITY_HEADER, TRACEPARENT_HEADER, 'x-forwarded-for']);
 
 export class SidecarProxy implements ExchangeHost {
   readonly scheduler: ClassScheduler;
@@ -95,13 +95,9 @@ export class SidecarProxy implements ExchangeHost {
     this.applyWeights(service);
     const traceparent = opened?.traceparent ?? traceparentFor(req.headers);
     const forwardedFor = req.headers['x-forwarded-for'];
-    const routed: Routed = {
-      service,
-      path,
-      cls,
-      head: `${this.headOut(req, path, exchange.requestChunked)}${PRIORITY_HEADER}: ${cls}\r\n${TRACEPARENT_HEADER}: ${traceparent}\r\nx-forwarded-for: ${forwardedFor && peer ? `${forwardedFor}, ${peer}` : forwardedFor || peer}\r\n`,
-      hasHost: req.headers['host'] !== undefined,
-    };
+    const hasHost = req.headers['host'] !== undefined;
+    const extra = `${PRIORITY_HEADER}: ${cls}\r\n${TRACEPARENT_HEADER}: ${traceparent}\r\nx-forwarded-for: ${forwardedFor && peer ? `${forwardedFor}, ${peer}` : forwardedFor || peer}\r\n`;
+    const routed: Routed = { service, path, cls, head: this.headOut(req, path, exchange.requestChunked, extra), hasHost };
     exchange.begin(routed, opened?.span);
     this.scheduler.submit(
       service,
@@ -114,18 +110,10 @@ export class SidecarProxy implements ExchangeHost {
     );
   }
 
-  /** The request line and the caller's end-to-end fields; HTTP/1.0 asks to keep the connection. */
-  private headOut(req: RequestHead, path: string, chunked: boolean): string {
-    const listed = connectionListed(req.headers);
-    let out = `${req.method} ${path} HTTP/1.${req.minor}\r\n`;
-    for (let i = 0; i < req.names.length; i++) {
-      const name = req.names[i] ?? '';
-      if (HOP_BY_HOP.has(name) || REPLACED.has(name) || listed?.has(name)) continue;
-      out += `${req.lines[i]}\r\n`;
-    }
-    if (chunked) out += 'transfer-encoding: chunked\r\n';
-    if (req.minor === 0) out += 'connection: keep-alive\r\n';
-    return out;
+  /** The request line, the caller's end-to-end fields and `extra`; HTTP/1.0 asks to keep the connection. */
+  private headOut(req: RequestHead, path: string, chunked: boolean, extra: string): Buffer {
+    const framing = `${chunked ? 'transfer-encoding: chunked\r\n' : ''}${req.minor === 0 ? 'connection: keep-alive\r\n' : ''}`;
+    return encodeHead(`${req.method} ${path} HTTP/1.${req.minor}\r\n`, req, DROPPED, framing + extra);
   }
 
   private resolve(req: RequestHead): { service: string; path: string } | undefined {

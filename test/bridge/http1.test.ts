@@ -1,7 +1,7 @@
 // The sidecar's HTTP/1.1 framing: heads parsed into typed parts or refused with the status that
 // says why, and bodies followed to their exact end whatever way the bytes are cut.
 import assert from 'node:assert/strict';
-import { BodyTracker, headEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, requestFraming, responseFraming } from '../../bridge/sidecar/http1.ts';
+import { BodyTracker, encodeHead, headEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, requestFraming, responseFraming } from '../../bridge/sidecar/http1.ts';
 
 const request = (text: string) => {
   const buf = Buffer.from(text, 'latin1');
@@ -37,14 +37,37 @@ describe('sidecar HTTP/1.1 framing', () => {
     assert.equal(h.target, '/a?b=1');
     assert.equal(h.minor, 1);
     assert.deepEqual(h.names, ['host', 'x-tag', 'x-tag']);
-    assert.deepEqual(h.lines, ['Host: orders:8080', 'X-Tag:  one ', 'x-tag: two']);
+    const lines = h.names.map((_, i) => h.raw.toString('latin1', h.spans[2 * i], h.spans[2 * i + 1]));
+    assert.deepEqual(lines, ['Host: orders:8080', 'X-Tag:  one ', 'x-tag: two']);
     assert.equal(h.headers['x-tag'], 'one, two');
     assert.equal(h.headers['host'], 'orders:8080');
     assert.equal(h.size, Buffer.byteLength('GET /a?b=1 HTTP/1.1\r\nHost: orders:8080\r\nX-Tag:  one \r\nx-tag: two\r\n\r\n'));
     assert.deepEqual(requestFraming(h), { kind: 'none' });
   });
 
+  it('keeps a field named like an object property as a field, and reads a status line by its parts', () => {
+    const h = request('GET / HTTP/1.1\r\nconstructor: a\r\n__proto__: b\r\nToString: c\r\n\r\n');
+    assert.equal(h.headers['constructor'], 'a');
+    assert.equal(h.headers['__proto__'], 'b');
+    assert.equal(h.headers['tostring'], 'c');
+    assert.equal(h.headers['hasownproperty'], undefined);
+    const buf = Buffer.from('HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\n\r\n', 'latin1');
+    const r = parseResponseHead(buf, headEnd(buf));
+    assert.deepEqual([r.minor, r.status, r.reason, r.headers['retry-after']], [0, 503, 'Service Unavailable', '1']);
+  });
+
+  it('sends a head on with the fields it keeps, as they came, what it adds, and body bytes in the same buffer', () => {
+    const h = request('POST /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\nX-Kept:  v \r\nTE: trailers\r\n\r\n');
+    const out = encodeHead('POST /x HTTP/1.1\r\n', h, new Set(['connection', 'te']), 'x-added: 1\r\n', Buffer.from('body'));
+    assert.equal(out.toString('latin1'), 'POST /x HTTP/1.1\r\nHost: a\r\nX-Kept:  v \r\nx-added: 1\r\n\r\nbody');
+  });
+
   it('refuses malformed heads with 400, other versions with 505, other codings with 501', () => {
+    refused('GET / HTTP/1.1\r\nA: b\rC: d\r\n\r\n', 400); // a bare CR inside the head
+    refused('GET / HTTP/1.1x\r\n\r\n', 400);
+    refused('GET / HTTP/1.2\r\n\r\n', 505);
+    refused('GET /\x01 HTTP/1.1\r\n\r\n', 400);
+    refused('G(T / HTTP/1.1\r\n\r\n', 400);
     refused('GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400); // space before the colon
     refused('GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n', 400); // obsolete line folding
     refused('GET / HTTP/1.1\r\nBad\x00: x\r\n\r\n', 400);
@@ -91,6 +114,9 @@ describe('sidecar HTTP/1.1 framing', () => {
     assert.equal(responseFraming(response('HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n'), 'GET'), undefined);
     assert.deepEqual(response('HTTP/1.1 200\r\n\r\n').reason, '');
     assert.throws(() => response('HTTP/1.1 2000 OK\r\n\r\n'), HttpParseError);
+    assert.throws(() => response('HTTP/1.1 099 Low\r\n\r\n'), HttpParseError);
+    assert.throws(() => response('HTTP/1.1 200 O\x00K\r\n\r\n'), HttpParseError);
+    assert.throws(() => response('HTTP/2 200 OK\r\n\r\n'), HttpParseError);
   });
 
   it('finds the end of a chunked body cut at every byte, with extensions and trailers, and not a byte further', () => {
