@@ -1,8 +1,8 @@
 // The network path from each sidecar's host to each replica's host, as the controller forwards it,
 // with each link's level: what the bridge hands the sidecars so their spans can say which links a
 // request crossed and how loaded they were. Paths come from the controller's REST API (asked when a
-// pair first appears, when a link on it goes down, and every `refreshMs` as a safety net for links
-// coming up). While one of this bridge's intents carries a pair's traffic, its path is the intent's
+// pair first appears, when a link on it goes down, once a link or switch came up and the news settled
+// (any path may be shorter now), and every `refreshMs` as a safety net for hosts that moved). While one of this bridge's intents carries a pair's traffic, its path is the intent's
 // (from the intent's answer, then path_change events), which forwarding's /paths does not show.
 // Levels come from the retained link states. A link state touches
 // only the pairs whose path crosses that link (an index by link), so a link state costs O(1) unless
@@ -25,6 +25,8 @@ interface Pair {
   links: readonly string[] | undefined;
   /** When to ask the controller again (0: at once). */
   nextAt: number;
+  /** When its links were last asked for (-Infinity: never). */
+  askedAt: number;
   /** Intents of this bridge between the two hosts: their path is the intent's, which forwarding's /paths does not show. */
   pins: number;
 }
@@ -38,6 +40,8 @@ export interface PathBookOptions {
   readonly refreshMs?: number;
   /** After a failed request (ms). */
   readonly retryMs?: number;
+  /** After a link or switch came up, every path is asked for again once no other came up for this long (ms). */
+  readonly settleMs?: number;
   readonly log?: Logger;
 }
 
@@ -52,10 +56,14 @@ export class PathBook {
   private closed = false;
   private readonly refreshMs: number;
   private readonly retryMs: number;
+  private readonly settleMs: number;
+  /** The last link or switch to come up: paths asked for before it are due once it settled. */
+  private grewAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: PathBookOptions) {
     this.refreshMs = opts.refreshMs ?? 30_000;
     this.retryMs = opts.retryMs ?? 5_000;
+    this.settleMs = opts.settleMs ?? 1_000;
   }
 
   /** Folds a link state in; true when the level of a link on a tracked path changed. */
@@ -68,8 +76,16 @@ export class PathBook {
     return true;
   }
 
-  /** link_down: the pairs over it are asked for again; path_change (an intent moved): its pair takes the new links. */
+  /**
+   * link_down: the pairs over it are asked for again; link_up, switch_up: every pair, once the news
+   * settled (a fabric coming up sends hundreds; one pass follows them all, from the runner's next
+   * `track`); path_change (an intent moved): its pair takes the new links.
+   */
   onEvent(h: EventHint): boolean {
+    if (h.event === 'link_up' || h.event === 'switch_up') {
+      this.grewAt = this.opts.clock.now();
+      return false;
+    }
     if (h.event === 'link_down' && h.linkId !== undefined) {
       this.levels.set(h.linkId, 'down');
       const keys = this.byLink.get(h.linkId);
@@ -100,7 +116,7 @@ export class PathBook {
     for (const [src, dst] of wanted) {
       const k = keyOf(src, dst);
       keep.add(k);
-      if (!this.pairs.has(k)) this.pairs.set(k, { src, dst, links: undefined, nextAt: 0, pins: 0 });
+      if (!this.pairs.has(k)) this.pairs.set(k, { src, dst, links: undefined, nextAt: 0, askedAt: Number.NEGATIVE_INFINITY, pins: 0 });
     }
     for (const [k, pair] of this.pairs) {
       if (keep.has(k)) continue;
@@ -160,12 +176,14 @@ export class PathBook {
           const now = this.opts.clock.now();
           // One pass collects what is due (a pinned pair with known links follows its intent's
           // path_change events, not forwarding); then each is asked for in turn.
+          const grown = now - this.grewAt >= this.settleMs ? this.grewAt : Number.NEGATIVE_INFINITY;
           const due: Pair[] = [];
-          for (const p of this.pairs.values()) if (p.nextAt <= now && (p.pins === 0 || p.links === undefined)) due.push(p);
+          for (const p of this.pairs.values()) if ((p.nextAt <= now || p.askedAt < grown) && (p.pins === 0 || p.links === undefined)) due.push(p);
           if (due.length === 0) return;
           for (const pair of due) {
             if (this.closed) return;
             if (this.pairs.get(keyOf(pair.src, pair.dst)) !== pair) continue;
+            pair.askedAt = this.opts.clock.now();
             try {
               const links = await this.opts.fetch(pair.src, pair.dst);
               pair.nextAt = this.opts.clock.now() + this.refreshMs;

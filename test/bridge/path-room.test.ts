@@ -109,6 +109,29 @@ describe('path room: the bridge path book (index by link)', () => {
     await waitFor('forwarding path again', () => book.pathOf('h1', 'h3')?.[0]?.link === L3);
     book.close();
   });
+  it('asks every path again once links that came up have settled: one pass for a storm of them, none before', async () => {
+    const asked: string[] = [];
+    const clock = new VirtualClock(0);
+    const book = new PathBook({ fetch: async (src, dst) => (asked.push(`${src}>${dst}`), [L1]), clock, onChange: () => undefined, settleMs: 1000 });
+    const pairs: [string, string][] = [['h1', 'h2'], ['h1', 'h3']];
+    book.track(pairs);
+    await waitFor('both paths known', () => asked.length === 2);
+    const up = (linkId: string) => ({ v: 1, kind: 'event', event: 'link_up', linkId, ts: 0, seq: 0, ttlMs: 1, source: 'c' }) as const;
+    for (let i = 0; i < 50; i++) {
+      book.onEvent(up(`${P1}:${i}-${P2}:${i}`));
+      clock.advance(10);
+      book.track(pairs); // the runner's tick
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.equal(asked.length, 2, 'links still coming up: not yet');
+    clock.advance(1000);
+    book.track(pairs);
+    await waitFor('asked again after the storm settled', () => asked.length === 4);
+    book.track(pairs);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(asked.length, 4, 'once per pair for the whole storm');
+    book.close();
+  });
 });
 
 describe('path room: the sidecar side (virtual clock)', () => {
