@@ -3,7 +3,9 @@
 //
 // Two HTTP replicas (a process of their own), the built-in sidecar with class scheduling on
 // (`meshflow sidecar`, its own process) and HAProxy (one thread, round robin, keep-alive to the
-// servers) in front of them. Each target is offered the same rate (half interactive, half batch)
+// servers, set up for the sidecar's job: the class header read or set, batch queued behind
+// interactive at 64 requests per replica, X-Forwarded-For, a traceparent made when none came) in
+// front of them. Each target is offered the same rate (half interactive, half batch)
 // over at most 64 keep-alive raw-socket connections from this process (the load generator; the
 // sidecar has a process of its own): straight to one replica, through a bare Node TCP relay,
 // through the sidecar, through HAProxy. A hop's cost is its percentile minus the direct one, and
@@ -327,10 +329,14 @@ async function main(): Promise<void> {
     const cfg = join(dir, 'haproxy.cfg');
     await writeFile(cfg, [
       'global', '  nbthread 1',
-      'defaults', '  mode http', '  timeout connect 1s', '  timeout client 10s', '  timeout server 10s', '  http-reuse always',
-      'frontend fe', `  bind 127.0.0.1:${haproxyPort}`, '  default_backend svc',
+      'defaults', '  mode http', '  timeout connect 1s', '  timeout client 10s', '  timeout server 10s', '  timeout queue 5s', '  http-reuse always', '  option forwardfor',
+      'frontend fe', `  bind 127.0.0.1:${haproxyPort}`,
+      '  http-request set-header x-meshflow-priority default unless { req.hdr(x-meshflow-priority) -m found }',
+      '  http-request set-priority-class int(1) if { req.hdr(x-meshflow-priority) -m str batch }',
+      '  http-request set-header traceparent "00-%[uuid,regsub(-,,g)]-%[uuid,regsub(-,,g),bytes(0,16)]-01" unless { req.hdr(traceparent) -m found }',
+      '  default_backend svc',
       'backend svc', '  balance roundrobin',
-      `  server r1 127.0.0.1:${r1}`, `  server r2 127.0.0.1:${r2}`, '',
+      `  server r1 127.0.0.1:${r1} maxconn 64`, `  server r2 127.0.0.1:${r2} maxconn 64`, '',
     ].join('\n'));
     const haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: 'inherit' });
     children.push(haproxy);
@@ -355,7 +361,7 @@ async function main(): Promise<void> {
     process.stdout.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n`);
     const fmt = (v: number): string => v.toFixed(2).padStart(7);
     const perRequest = (ms: number | undefined, ok: number): string => (ms === undefined || ok === 0 ? '' : ((ms * 1000) / ok).toFixed(0)).padStart(7);
-    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'user µs'.padStart(7)} ${'sys µs'.padStart(7)}\n`);
+    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'+p99.9'.padStart(7)} ${'user µs'.padStart(7)} ${'sys µs'.padStart(7)}\n`);
     for (const rate of RATES) {
       // Warm every path (connections, JIT) before measuring.
       for (const t of targets) await load(t.port, rate, 2, { us: microseconds(), ok: 0, errors: 0, cpu: undefined });
@@ -381,8 +387,8 @@ async function main(): Promise<void> {
       const at = (name: string, p: number): number => (tallies.get(name) as Tally).us.getValueAtPercentile(p) / 1000;
       for (const t of targets) {
         const f = tallies.get(t.name) as Tally;
-        const extra = t.name === 'direct' ? ['', ''] : [fmt(at(t.name, 50) - at('direct', 50)), fmt(at(t.name, 99) - at('direct', 99))];
-        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${perRequest(f.cpu?.userMs, f.ok)} ${perRequest(f.cpu?.sysMs, f.ok)}\n`);
+        const extra = t.name === 'direct' ? ['', '', ''] : [50, 99, 99.9].map((p) => fmt(at(t.name, p) - at('direct', p)));
+        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${(extra[2] ?? '').padStart(7)} ${perRequest(f.cpu?.userMs, f.ok)} ${perRequest(f.cpu?.sysMs, f.ok)}\n`);
       }
     }
     process.stdout.write(`\nload average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
