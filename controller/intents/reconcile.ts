@@ -115,8 +115,10 @@ function brokenBy(path: IntentPath, spec: IntentSpec, net: NetworkView): MoveRea
 
 /**
  * Moving a working path reorders packets, so only some improvements are worth it: shortest and
- * avoid take a path with fewer hops (a cable came back); least-congested takes a path whose
- * bottleneck is lower by the margin, and not within the minimum interval of its last move.
+ * avoid take a path with fewer hops (a cable came back); least-congested leaves a hot path (one
+ * whose bottleneck is past the hot mark) for one whose bottleneck is lower by the margin, and not
+ * within the minimum interval of its last move. A path that is merely busier than another is kept:
+ * the intent avoids congestion, it does not balance load, and each move is a change the mesh sees.
  * Explicit paths never move on their own.
  */
 function betterBy(rec: IntentRecord, next: IntentPath, loads: Utilization, own: Utilization | undefined, now: number, s: IntentSettings): MoveReason | undefined {
@@ -127,7 +129,8 @@ function betterBy(rec: IntentRecord, next: IntentPath, loads: Utilization, own: 
       return next.hops.length < held.hops.length ? 'shorter' : undefined;
     case 'least-congested':
       if (now - rec.movedAt < s.minMoveIntervalMs) return undefined;
-      return loadOf(held, loads, own) - next.bottleneck >= s.moveMargin ? 'congestion' : undefined;
+      const load = loadOf(held, loads, own);
+      return load >= s.hotMark && load - next.bottleneck >= s.moveMargin ? 'congestion' : undefined;
     case 'explicit':
       return undefined;
     default:

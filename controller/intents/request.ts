@@ -24,7 +24,7 @@ export const intentRequestSchema = {
     policy: {
       type: 'string',
       enum: [...POLICIES],
-      description: 'shortest: fewest hops; least-congested: lowest bottleneck utilization, then fewest hops; avoid: fewest hops without avoidLinks; explicit: exactly path',
+      description: 'shortest: fewest hops; least-congested: lowest bottleneck utilization, then fewest hops, moved only off a path at least 60% busy (its own traffic left out) to one busy at least 20 points less; avoid: fewest hops without avoidLinks; explicit: exactly path',
     },
     ipProto: { type: 'integer', enum: [IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP], description: '1 ICMP, 6 TCP, 17 UDP; every IPv4 protocol when absent' },
     srcPort: { ...port, description: 'with ipProto 6 or 17' },

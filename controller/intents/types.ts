@@ -91,7 +91,9 @@ export const initialIntentsState: IntentsState = { records: new Map(), nextNum: 
 export interface IntentSettings {
   /** Base OpenFlow priority of intent rules: above reactive forwarding (1000..1020). */
   readonly priority: number;
-  /** least-congested moves only to a path whose bottleneck is lower by at least this much (0..1). */
+  /** least-congested moves only off a path whose bottleneck (its own traffic left out) is at least this busy (0..1)... */
+  readonly hotMark: number;
+  /** ...only to a path whose bottleneck is lower by at least this much (0..1)... */
   readonly moveMargin: number;
   /** ... and not sooner than this after its last move (ms). */
   readonly minMoveIntervalMs: number;
@@ -101,6 +103,7 @@ export interface IntentSettings {
 
 export const defaultIntentSettings: IntentSettings = {
   priority: 2000,
+  hotMark: 0.6,
   moveMargin: 0.2,
   minMoveIntervalMs: 5000,
   tieBand: 0.05,

@@ -121,7 +121,7 @@ describe('intents: add, reconcile, remove', () => {
     assert.deepEqual(rec.path?.switches, [S1, S4]);
   });
 
-  it('least-congested moves only for a margin, and not again within the minimum interval', () => {
+  it('least-congested moves only off a hot path, for a margin, and not again within the minimum interval', () => {
     const links = diamondLinks();
     const net = fake(links);
     let { state, rec } = add(initialIntentsState, spec({ name: 'least-congested' }, IPERF), links, net, 0);
@@ -135,6 +135,7 @@ describe('intents: add, reconcile, remove', () => {
       return s;
     };
     assert.deepEqual(step(10_000, { [viaS2]: 0.5, [viaS3]: 0.4 }).changes, [], 'better by 0.1 only');
+    assert.deepEqual(step(10_000, { [viaS2]: 0.55, [viaS3]: 0 }).changes, [], 'busier, but not hot');
     assert.deepEqual(step(2_000, { [viaS2]: 0.9 }).changes, [], 'too soon after creation');
     assert.deepEqual(step(10_000, { [viaS2]: 0.9, [viaS3]: 0.1 }).changes.map((c) => c.reason), ['congestion']);
     rec = state.records.get(rec.id) as IntentRecord;
