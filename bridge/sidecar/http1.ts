@@ -16,7 +16,7 @@ export class HttpParseError extends Error {
 export const MAX_HEAD_BYTES = 64 * 1024;
 
 interface Head {
-  /** Lower-case name → value; a repeated field's values joined with ", ". No prototype: a field named "constructor" is a field. */
+  /** Lower-case name → value; a repeated field's values joined with ", ". Nothing inherited: a field named "constructor" is a field. */
   readonly headers: Readonly<Record<string, string>>;
   /** The field lines' lower-case names, in order. */
   readonly names: readonly string[];
