@@ -80,6 +80,11 @@ describe('api: dashboard in headless Chromium', function () {
       [ab, ba].every((id) => running.network.discovery.links.get(id)?.state === 'up'),
     );
 
+    // The kernel adds a new interface's IPv6 link-local address once duplicate address detection
+    // ends, a second or two after it came up. Chromium takes that for a network change and aborts
+    // the page's loads in flight (net::ERR_NETWORK_CHANGED), so the page opens once ours are settled.
+    const ours = (line: string) => bridges.some((br) => line.includes(br.name));
+    await waitFor('IPv6 duplicate address detection on the test links to end', async () => !(await sh('ip', ['-6', '-o', 'addr', 'show', 'tentative'])).split('\n').some(ours));
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
