@@ -216,7 +216,7 @@ export class Exchange implements UpstreamOwner {
     this.response = head;
     this.responseBody = new BodyTracker(framing);
     if (this.span) this.serverMs = serverTimingMs(head.headers['server-timing']);
-    const n = this.bodyIn(buf, end);
+    const n = this.bodyIn(buf, end, false);
     if (n === undefined) return;
     // The head and the body bytes that came with it go in one write, when they are few.
     const s = this.caller.socket;
@@ -236,20 +236,23 @@ export class Exchange implements UpstreamOwner {
 
   /** Passes the answer's body bytes in buf[start..] to the caller. */
   private forward(buf: Buffer, start: number): void {
-    const n = this.bodyIn(buf, start);
+    const n = this.bodyIn(buf, start, true);
     if (n === undefined) return;
     this.afterBody(n > 0 ? this.caller.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n)) : true);
   }
 
-  /** How many bytes of buf from `start` belong to the answer's body; undefined when they can't be framed (the exchange is cut short). */
-  private bodyIn(buf: Buffer, start: number): number | undefined {
+  /**
+   * How many bytes of buf from `start` belong to the answer's body; undefined when they can't be
+   * framed: the caller gets a 502 if the answer's head has not gone out yet, else a cut-short answer.
+   */
+  private bodyIn(buf: Buffer, start: number, headSent: boolean): number | undefined {
     const body = this.responseBody;
     if (!body) return undefined;
     let n: number;
     try {
       n = body.take(buf, start);
     } catch (err) {
-      if (err instanceof HttpParseError) return void this.cutShort('malformed response body');
+      if (err instanceof HttpParseError) return void (headSent ? this.cutShort('malformed response body') : this.badGateway('malformed body'));
       throw err;
     }
     if (start + n < buf.length) this.overrun = true;

@@ -246,9 +246,12 @@ describe('built-in sidecar: the data path on the wire', () => {
     assert.match(text, /^HTTP\/1\.1 502 /);
     rawAnswer = (s) => s.end('NOT HTTP AT ALL\r\n\r\n');
     assert.match(await wire(port, 'GET / HTTP/1.1\r\nHost: raw\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 502 /);
+    // A bad chunk in the bytes that came with the head: nothing went out yet, so still a 502.
+    rawAnswer = (s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    assert.match(await wire(port, 'GET / HTTP/1.1\r\nHost: raw\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 502 [^]*malformed body/);
     assert.equal((await get(port, '/after')).status, 200);
     const metrics = await sidecar.metrics.registry.metrics();
-    assert.match(metrics, /meshflow_sidecar_upstream_failures_total\{service="raw",replica="raw",reason="bad_response"\} 2/);
+    assert.match(metrics, /meshflow_sidecar_upstream_failures_total\{service="raw",replica="raw",reason="bad_response"\} 3/);
   });
 
   it('a caller that leaves mid-answer frees its slot and closes the replica\'s connection', async () => {
