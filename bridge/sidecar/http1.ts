@@ -62,10 +62,10 @@ export function headEnd(buf: Buffer): number {
   return -1;
 }
 
-/** The index of the CR of the line's CRLF, from `from`, before `limit`; -1 for none. */
+/** Where the line from `from` ends: the index of its CR, or `limit` (the head's final CRLF) for the last line. */
 function lineEnd(buf: Buffer, from: number, limit: number): number {
   for (let i = from; i < limit; i++) if (buf[i] === CR) return i;
-  return -1;
+  return limit;
 }
 
 /** "HTTP/1.0" or "HTTP/1.1" at buf[at..at+8): its minor version, else -1. */
@@ -78,8 +78,7 @@ function httpVersion(buf: Buffer, at: number): number {
 
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   const last = end - 4; // where the field lines end (the final CRLF CRLF starts)
-  let eol = lineEnd(buf, 0, last);
-  if (eol < 0) eol = last;
+  const eol = lineEnd(buf, 0, last);
   // method SP target SP HTTP/1.x: a token, then anything but whitespace and controls.
   let i = 0;
   while (i < eol && TOKEN[buf[i] ?? 0]) i++;
@@ -104,8 +103,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
 /** A response head from a replica; an error here is the replica's fault (502 to the caller). */
 export function parseResponseHead(buf: Buffer, end: number): ResponseHead {
   const last = end - 4;
-  let eol = lineEnd(buf, 0, last);
-  if (eol < 0) eol = last;
+  const eol = lineEnd(buf, 0, last);
   // HTTP/1.x SP status [SP reason]
   const minor = eol >= 12 ? httpVersion(buf, 0) : -1;
   const d0 = (buf[9] ?? 0) - 0x30;
@@ -135,18 +133,17 @@ function fields(buf: Buffer, eol: number, last: number): Pick<Head, 'headers' | 
   const headers = new FieldMap();
   const names: string[] = [];
   const spans: number[] = [];
-  let start = eol + 2;
-  while (start < last + 2 && eol < last) {
+  if (eol === last) return { headers, names, spans, raw: buf };
+  for (let start = eol + 2; ; ) {
     const stop = lineEnd(buf, start, last);
-    const lineStop = stop < 0 ? last : stop;
-    if (stop >= 0 && buf[stop + 1] !== LF) throw new HttpParseError(400, 'malformed header field');
+    if (stop < last && buf[stop + 1] !== LF) throw new HttpParseError(400, 'malformed header field');
     // name ":" OWS value OWS; no whitespace before the colon (RFC 9112 §5.1), no obsolete folding.
     let colon = start;
-    while (colon < lineStop && TOKEN[buf[colon] ?? 0]) colon++;
+    while (colon < stop && TOKEN[buf[colon] ?? 0]) colon++;
     if (colon === start || buf[colon] !== 0x3a) throw new HttpParseError(400, 'malformed header field');
     let v = colon + 1;
-    for (let j = v; j < lineStop; j++) if (!FIELD_VALUE[buf[j] ?? 0]) throw new HttpParseError(400, 'malformed header field');
-    let ve = lineStop;
+    for (let j = v; j < stop; j++) if (!FIELD_VALUE[buf[j] ?? 0]) throw new HttpParseError(400, 'malformed header field');
+    let ve = stop;
     while (v < ve && (buf[v] === SP || buf[v] === HTAB)) v++;
     while (ve > v && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
     const name = buf.toString('latin1', start, colon).toLowerCase();
@@ -154,8 +151,8 @@ function fields(buf: Buffer, eol: number, last: number): Pick<Head, 'headers' | 
     const before = headers[name];
     headers[name] = before === undefined ? value : `${before}, ${value}`;
     names.push(name);
-    spans.push(start, lineStop);
-    if (stop < 0) break;
+    spans.push(start, stop);
+    if (stop === last) break;
     start = stop + 2;
   }
   return { headers, names, spans, raw: buf };
