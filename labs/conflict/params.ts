@@ -35,8 +35,11 @@ export const CONFLICT = {
   },
   iperfUdpMbps: 9.5,
   iperfTcpStreams: 2,
-  /** The same weight policy for every variant (quickstart's drain-to-the-floor, a little smoother). */
-  policy: { floor: 0.01, congestedRoomCap: 0.01, smoothingMs: 300, deadband: 20 } satisfies Partial<PolicyParams>,
+  /** The same weight policy for every variant (quickstart's drain-to-the-floor, a little smoother).
+   *  A drained replica keeps 0.2% of the requests: a 1% floor sent 1% into the congested queue,
+   *  which is the p99 itself, so the phase's p99 told how many of them there were, not what the
+   *  lever did. The cap is under the floor so the room-reading variants drain to it too. */
+  policy: { floor: 0.002, congestedRoomCap: 0.001, smoothingMs: 300, deadband: 20 } satisfies Partial<PolicyParams>,
   /** The arbiter's defaults: hold-downs of 12 s (above the 10 s reversal window), 3 s for a change to show. */
   arbiter: defaultArbiterParams,
   /** A→B→A within this long counts as a reversal. */
