@@ -90,7 +90,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   if (sp2 === sp1 + 1 || buf[sp2] !== SP) throw new HttpParseError(400, 'malformed request line');
   const minor = eol - sp2 === 9 ? httpVersion(buf, sp2 + 1) : -1;
   if (minor === -2) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are served');
-  if (minor < 0) throw new HttpParseError(400, 'malformed request line');
+  if (minor < 0 || (eol < last && buf[eol + 1] !== LF)) throw new HttpParseError(400, 'malformed request line');
   return {
     method: buf.toString('latin1', 0, sp1),
     target: buf.toString('latin1', sp1 + 1, sp2),
@@ -110,7 +110,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead {
   const d1 = (buf[10] ?? 0) - 0x30;
   const d2 = (buf[11] ?? 0) - 0x30;
   const digits = d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9;
-  if (minor < 0 || buf[8] !== SP || !digits || (eol > 12 && buf[12] !== SP)) throw new HttpParseError(400, 'malformed status line');
+  if (minor < 0 || buf[8] !== SP || !digits || (eol > 12 && buf[12] !== SP) || (eol < last && buf[eol + 1] !== LF)) throw new HttpParseError(400, 'malformed status line');
   for (let j = 13; j < eol; j++) if (!FIELD_VALUE[buf[j] ?? 0]) throw new HttpParseError(400, 'malformed status line');
   return {
     status: d0 * 100 + d1 * 10 + d2,

@@ -54,6 +54,8 @@ describe('sidecar HTTP/1.1 framing', () => {
     const buf = Buffer.from('HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\n\r\n', 'latin1');
     const r = parseResponseHead(buf, headEnd(buf));
     assert.deepEqual([r.minor, r.status, r.reason, r.headers['retry-after']], [0, 503, 'Service Unavailable', '1']);
+    const bareCr = Buffer.from('HTTP/1.1 200 OK\rXContent-Length: 5\r\n\r\n', 'latin1');
+    assert.throws(() => parseResponseHead(bareCr, headEnd(bareCr)), HttpParseError);
   });
 
   it('sends a head on with the fields it keeps, as they came, what it adds, and body bytes in the same buffer', () => {
@@ -64,6 +66,7 @@ describe('sidecar HTTP/1.1 framing', () => {
 
   it('refuses malformed heads with 400, other versions with 505, other codings with 501', () => {
     refused('GET / HTTP/1.1\r\nA: b\rC: d\r\n\r\n', 400); // a bare CR inside the head
+    refused('GET / HTTP/1.1\rXHost: a\r\n\r\n', 400); // a bare CR ending the request line
     refused('GET / HTTP/1.1x\r\n\r\n', 400);
     refused('GET / HTTP/1.2\r\n\r\n', 505);
     refused('GET /\x01 HTTP/1.1\r\n\r\n', 400);
