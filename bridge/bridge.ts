@@ -251,9 +251,12 @@ export class Bridge {
     const out: Record<string, ReplicaHints[string]> = {};
     for (const service of sc.calls) {
       for (const rep of replicasOf(reg, service)) {
-        const path = this.paths?.pathOf(sc.host, rep.host);
-        if (!noRoom.has(rep.id) && path === undefined) continue;
-        out[rep.id] = { ...(noRoom.has(rep.id) ? { room: false } : {}), ...(path !== undefined ? { path } : {}) };
+        const known = this.paths?.pathOf(sc.host, rep.host);
+        if (!noRoom.has(rep.id) && known === undefined) continue;
+        out[rep.id] = {
+          ...(noRoom.has(rep.id) ? { room: false } : {}),
+          ...(known !== undefined ? { path: known.path, ...(known.equalCost > 1 ? { equalCost: known.equalCost } : {}) } : {}),
+        };
       }
     }
     return out;

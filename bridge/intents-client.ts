@@ -1,5 +1,6 @@
 // The controller's intents API, spoken as any outside program would: REST over HTTP.
 import type { IntentSpec } from './policy.ts';
+import type { ForwardingPath } from './paths.ts';
 
 export class IntentsError extends Error {
   constructor(
@@ -58,17 +59,21 @@ export class IntentsClient {
     return { id: String(id), ...(path ? { path } : {}), ...(linkIds ? { links: linkIds } : {}) };
   }
 
-  /** The links (in order) forwarding takes between two hosts now (`GET /api/v1/paths`); undefined when the controller knows no path or no such host. */
-  async path(src: string, dst: string): Promise<readonly string[] | undefined> {
+  /** The links (in order) forwarding takes between two hosts now, and over how many equal-cost paths
+   *  it spreads connections (`GET /api/v1/paths`); undefined when the controller knows no path or no such host. */
+  async path(src: string, dst: string): Promise<ForwardingPath | undefined> {
     const res = await this.request('GET', `/api/v1/paths?src=${encodeURIComponent(src)}&dst=${encodeURIComponent(dst)}`);
     if (res.status === 404 || res.status === 400) {
       await res.body?.cancel();
       return undefined;
     }
     if (res.status !== 200) throw new IntentsError(res.status, `GET /api/v1/paths: ${res.status}`);
-    const links = ((await res.json()) as Record<string, unknown>)['links'];
+    const answer = (await res.json()) as Record<string, unknown>;
+    const links = answer['links'];
     if (!Array.isArray(links) || !links.every((l) => typeof l === 'string')) throw new IntentsError(res.status, 'GET /api/v1/paths: answer has no links');
-    return links as string[];
+    const candidates = answer['equalCostPaths'];
+    const equalCost = answer['ecmp'] === true && Array.isArray(candidates) ? Math.max(1, candidates.length) : 1;
+    return { links: links as string[], equalCost };
   }
 
   /** Deletes an intent; one that is already gone counts as deleted. */

@@ -16,13 +16,28 @@ export interface PathLink {
   readonly level?: Level;
 }
 
-/** The links forwarding takes between two hosts, or undefined when the controller knows no path. */
-export type PathFetcher = (src: string, dst: string) => Promise<readonly string[] | undefined>;
+/** What forwarding answers for two hosts: the links a flow without ports takes, and over how many
+ *  equal-cost paths (this one among them) it hashes connections; 1 when this is the only one. */
+export interface ForwardingPath {
+  readonly links: readonly string[];
+  readonly equalCost: number;
+}
+
+/** The path forwarding takes between two hosts, or undefined when the controller knows no path. */
+export type PathFetcher = (src: string, dst: string) => Promise<ForwardingPath | undefined>;
+
+/** A tracked path with each link's level now; `equalCost` > 1: a connection may be on another of that many. */
+export interface KnownPath {
+  readonly path: PathLink[];
+  readonly equalCost: number;
+}
 
 interface Pair {
   readonly src: string;
   readonly dst: string;
   links: readonly string[] | undefined;
+  /** Equal-cost paths forwarding spreads connections over (1 on an intent's path: it pins them). */
+  equalCost: number;
   /** When to ask the controller again (0: at once). */
   nextAt: number;
   /** When its links were last asked for (-Infinity: never). */
@@ -98,7 +113,7 @@ export class PathBook {
       const pair = this.pairs.get(keyOf(src, dst));
       if (pair === undefined) return false;
       if (Array.isArray(toLinks) && toLinks.every((l) => typeof l === 'string')) {
-        const changed = this.setLinks(pair, toLinks as string[]);
+        const changed = this.setLinks(pair, toLinks as string[], 1);
         pair.nextAt = this.opts.clock.now() + this.refreshMs;
         return changed;
       }
@@ -116,11 +131,11 @@ export class PathBook {
     for (const [src, dst] of wanted) {
       const k = keyOf(src, dst);
       keep.add(k);
-      if (!this.pairs.has(k)) this.pairs.set(k, { src, dst, links: undefined, nextAt: 0, askedAt: Number.NEGATIVE_INFINITY, pins: 0 });
+      if (!this.pairs.has(k)) this.pairs.set(k, { src, dst, links: undefined, equalCost: 1, nextAt: 0, askedAt: Number.NEGATIVE_INFINITY, pins: 0 });
     }
     for (const [k, pair] of this.pairs) {
       if (keep.has(k)) continue;
-      this.setLinks(pair, undefined);
+      this.setLinks(pair, undefined, 1);
       this.pairs.delete(k);
     }
     this.pump();
@@ -132,7 +147,7 @@ export class PathBook {
     const pair = this.pairs.get(keyOf(src, dst));
     if (pair === undefined) return false;
     pair.pins++;
-    return links !== undefined && this.setLinks(pair, links);
+    return links !== undefined && this.setLinks(pair, links, 1);
   }
 
   /** The intent is withdrawn: forwarding's path applies again, asked for at once. */
@@ -145,13 +160,14 @@ export class PathBook {
   }
 
   /** The path between two hosts with each link's level now, or undefined when not known. */
-  pathOf(src: string, dst: string): PathLink[] | undefined {
-    const links = this.pairs.get(keyOf(src, dst))?.links;
-    if (links === undefined) return undefined;
-    return links.map((link) => {
+  pathOf(src: string, dst: string): KnownPath | undefined {
+    const pair = this.pairs.get(keyOf(src, dst));
+    if (pair?.links === undefined) return undefined;
+    const path = pair.links.map((link): PathLink => {
       const level = this.levels.get(link);
       return level === undefined ? { link } : { link, level };
     });
+    return { path, equalCost: pair.equalCost };
   }
 
   close(): void {
@@ -185,9 +201,9 @@ export class PathBook {
             if (this.pairs.get(keyOf(pair.src, pair.dst)) !== pair) continue;
             pair.askedAt = this.opts.clock.now();
             try {
-              const links = await this.opts.fetch(pair.src, pair.dst);
+              const answer = await this.opts.fetch(pair.src, pair.dst);
               pair.nextAt = this.opts.clock.now() + this.refreshMs;
-              if (this.pairs.get(keyOf(pair.src, pair.dst)) === pair && this.setLinks(pair, links)) this.opts.onChange();
+              if (this.pairs.get(keyOf(pair.src, pair.dst)) === pair && this.setLinks(pair, answer?.links, answer?.equalCost ?? 1)) this.opts.onChange();
             } catch (err) {
               pair.nextAt = this.opts.clock.now() + this.retryMs;
               this.opts.log?.debug({ err, src: pair.src, dst: pair.dst }, 'bridge: path not known; asking again later');
@@ -200,10 +216,12 @@ export class PathBook {
     })();
   }
 
-  /** Replaces a pair's links and the index; true when they differ. */
-  private setLinks(pair: Pair, links: readonly string[] | undefined): boolean {
+  /** Replaces a pair's links and the index; true when they or the equal-cost count differ. */
+  private setLinks(pair: Pair, links: readonly string[] | undefined, equalCost: number): boolean {
     const before = pair.links;
-    if (before === links || (before !== undefined && links !== undefined && before.length === links.length && before.every((l, i) => l === links[i]))) return false;
+    const sameCount = pair.equalCost === equalCost;
+    pair.equalCost = equalCost;
+    if (before === links || (before !== undefined && links !== undefined && before.length === links.length && before.every((l, i) => l === links[i]))) return !sameCount;
     const k = keyOf(pair.src, pair.dst);
     for (const l of before ?? []) {
       const s = this.byLink.get(l);

@@ -17,7 +17,8 @@ const SEVERITY = { ok: 0, warning: 1, congested: 2, down: 3 } as const;
 /** The level a span gives a link whose state the bridge did not know. */
 export const UNKNOWN_LEVEL = 'unknown';
 
-/** A path's span attributes: link ids in order, each link's level, the worst of them, and whether it had room. */
+/** A path's span attributes: link ids in order, each link's level, the worst of them, over how many
+ *  equal-cost paths connections were spread (a request may have crossed another), and whether it had room. */
 export function pathAttributes(entry: NonNullable<WeightsHint['replicas']>[string]): Attributes {
   const out: Attributes = {};
   if (entry.path !== undefined) {
@@ -26,6 +27,7 @@ export function pathAttributes(entry: NonNullable<WeightsHint['replicas']>[strin
     out['meshflow.path.links'] = entry.path.map((p) => p.link);
     out['meshflow.path.levels'] = entry.path.map((p) => p.level ?? UNKNOWN_LEVEL);
     out['meshflow.path.worst_level'] = worst ?? UNKNOWN_LEVEL;
+    if (entry.equalCost !== undefined) out['meshflow.path.equal_cost'] = entry.equalCost;
   }
   if (entry.room === false) out['meshflow.path.room'] = false;
   return out;

@@ -213,6 +213,13 @@ export const WeightsSchema = Type.Object(
                 description: "the links the controller forwards this traffic over, in order, each with its level when the hint was made (absent: the link's state is not known)",
               }),
             ),
+            equalCost: Type.Optional(
+              Type.Integer({
+                minimum: 2,
+                maximum: 65_536,
+                description: 'with ECMP: connections are hashed over this many equal-cost paths, of which `path` is the one a flow without ports takes (absent: `path` is the only one)',
+              }),
+            ),
           },
           strict,
         ),

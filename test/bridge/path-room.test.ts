@@ -82,7 +82,8 @@ describe('path room: the bridge path book (index by link)', () => {
     const book = new PathBook({
       fetch: async (src, dst) => {
         asked.push(`${src}>${dst}`);
-        return dst === 'h2' ? h2Path : [L3];
+        // h1→h3 is hashed over 4 equal-cost paths; L3 is the one a flow without ports takes.
+        return dst === 'h2' ? { links: h2Path, equalCost: 1 } : { links: [L3], equalCost: 4 };
       },
       clock: new VirtualClock(0),
       onChange: () => changes++,
@@ -94,25 +95,27 @@ describe('path room: the bridge path book (index by link)', () => {
     assert.equal(book.onLinkState(ls(L2, 'warning')), true);
     assert.equal(book.onLinkState(ls(L2, 'warning')), false, 'same level: nothing to do');
     assert.equal(book.onLinkState(ls(`${P3}:9-${P2}:9`, 'congested')), false, 'a link on no tracked path');
-    assert.deepEqual(book.pathOf('h1', 'h2'), [{ link: L1 }, { link: L2, level: 'warning' }]);
+    assert.deepEqual(book.pathOf('h1', 'h2'), { path: [{ link: L1 }, { link: L2, level: 'warning' }], equalCost: 1 });
+    assert.equal(book.pathOf('h1', 'h3')?.equalCost, 4);
     h2Path = [L3, L2];
     book.onLinkState(ls(L1, 'down'));
-    await waitFor('path asked again after its link went down', () => book.pathOf('h1', 'h2')?.[0]?.link === L3);
+    await waitFor('path asked again after its link went down', () => book.pathOf('h1', 'h2')?.path[0]?.link === L3);
     assert.deepEqual(asked.filter((a) => a === 'h1>h2').length, 2);
     assert.ok(changes >= 3);
     // An intent carries h1→h3: its links, moved by path_change, not forwarding's; withdrawn: forwarding's again.
     assert.equal(book.pin('h1', 'h3', [L1, L2]), true);
     const event = (detail: Record<string, unknown>) => ({ v: 1, kind: 'event', event: 'path_change', ts: 0, seq: 0, ttlMs: 1, source: 'c', detail }) as const;
     assert.equal(book.onEvent(event({ src: 'h1', dst: 'h3', toLinks: [L2] })), true);
-    assert.deepEqual(book.pathOf('h1', 'h3')?.map((p) => p.link), [L2]);
+    assert.deepEqual(book.pathOf('h1', 'h3'), { path: [{ link: L2, level: 'warning' }], equalCost: 1 }, "an intent's path is the only one its flows take");
     book.unpin('h1', 'h3');
-    await waitFor('forwarding path again', () => book.pathOf('h1', 'h3')?.[0]?.link === L3);
+    await waitFor('forwarding path again', () => book.pathOf('h1', 'h3')?.path[0]?.link === L3);
+    assert.equal(book.pathOf('h1', 'h3')?.equalCost, 4);
     book.close();
   });
   it('asks every path again once links that came up have settled: one pass for a storm of them, none before', async () => {
     const asked: string[] = [];
     const clock = new VirtualClock(0);
-    const book = new PathBook({ fetch: async (src, dst) => (asked.push(`${src}>${dst}`), [L1]), clock, onChange: () => undefined, settleMs: 1000 });
+    const book = new PathBook({ fetch: async (src, dst) => (asked.push(`${src}>${dst}`), { links: [L1], equalCost: 1 }), clock, onChange: () => undefined, settleMs: 1000 });
     const pairs: [string, string][] = [['h1', 'h2'], ['h1', 'h3']];
     book.track(pairs);
     await waitFor('both paths known', () => asked.length === 2);
@@ -159,6 +162,7 @@ describe('path room: the sidecar side (virtual clock)', () => {
     assert.deepEqual(paths.withoutRoom(), [], 'stale: room again');
     assert.equal(calls.at(-1), 'stock/stock-a=true');
     assert.deepEqual(pathAttributes({ path: [] }), { 'meshflow.path.links': [], 'meshflow.path.levels': [], 'meshflow.path.worst_level': 'unknown' });
+    assert.equal(pathAttributes({ path: [{ link: L1, level: 'ok' }], equalCost: 4 })['meshflow.path.equal_cost'], 4, 'with ECMP the span says the path is one of 4');
     paths.close();
   });
 });
@@ -190,16 +194,16 @@ function call(port: number, service: string, cls: string, headers: Record<string
 
 interface OtlpSpan {
   traceId: string;
-  attributes: { key: string; value: { stringValue?: string; boolValue?: boolean; arrayValue?: { values?: { stringValue?: string }[] } } }[];
+  attributes: { key: string; value: { stringValue?: string; boolValue?: boolean; intValue?: string | number; arrayValue?: { values?: { stringValue?: string }[] } } }[];
 }
 interface OtlpRequest {
   resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
 }
-const attr = (s: OtlpSpan, key: string): string | boolean | string[] | undefined => {
+const attr = (s: OtlpSpan, key: string): string | boolean | number | string[] | undefined => {
   const v = s.attributes.find((a) => a.key === key)?.value;
   if (v === undefined) return undefined;
   if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map((x) => x.stringValue ?? '');
-  return v.stringValue ?? v.boolValue;
+  return v.stringValue ?? v.boolValue ?? (v.intValue === undefined ? undefined : Number(v.intValue));
 };
 
 async function standInController(): Promise<{ app: FastifyInstance; url: string; asked: string[] }> {
@@ -208,7 +212,9 @@ async function standInController(): Promise<{ app: FastifyInstance; url: string;
   app.get<{ Querystring: { src: string; dst: string } }>('/api/v1/paths', async (req, reply) => {
     asked.push(`${req.query.src}>${req.query.dst}`);
     if (req.query.src !== 'h1') return reply.code(404).send({ error: 'unknown_host', message: 'no such host' });
-    return { links: req.query.dst === 'h2' ? [L1, L2] : [L3] };
+    // As the controller answers with ECMP on: h1→h3 has two equal-cost paths, h1→h2 one.
+    if (req.query.dst === 'h2') return { ecmp: true, links: [L1, L2], equalCostPaths: [{ hops: [], links: [L1, L2] }] };
+    return { ecmp: true, links: [L3], equalCostPaths: [{ hops: [], links: [L3] }, { hops: [], links: [L2] }] };
   });
   let n = 0;
   app.post('/api/v1/intents', async (_req, reply) => reply.code(201).send({ id: `i-${++n}` }));
@@ -346,6 +352,8 @@ describe('path room and path spans end to end (Mosquitto, bridge, sidecar)', fun
     assert.equal(attr(traced, 'meshflow.path.room'), false);
     const stockB = spans.find((s) => attr(s, 'meshflow.replica') === 'stock-b');
     assert.deepEqual(stockB && attr(stockB, 'meshflow.path.links'), [L3]);
+    assert.equal(stockB && attr(stockB, 'meshflow.path.equal_cost'), 2, 'the path is one of two a connection may take');
+    assert.equal(attr(traced, 'meshflow.path.equal_cost'), undefined, 'the only path');
     // The request after the hint went stale claims no path.
     const last = spans.find((s) => s.traceId === staleId);
     assert.ok(last);
