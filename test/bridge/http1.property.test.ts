@@ -99,6 +99,97 @@ function parsedOrRefused<T>(parse: () => T): T | undefined {
   }
 }
 
+const chunkedBody = fc.record({
+  chunks: fc.array(fc.record({ data: fc.uint8Array({ minLength: 1, maxLength: 40 }), ext: fc.constantFrom('', ';a=b', ';x', ' ;y') }), { maxLength: 5 }),
+  lastExt: fc.constantFrom('', ';z'),
+  trailers: fc.array(fc.record({ name: token, value }), { maxLength: 2 }),
+  upper: fc.boolean(),
+});
+
+function encodeChunked(b: { chunks: readonly { data: Uint8Array; ext: string }[]; lastExt: string; trailers: readonly { name: string; value: string }[]; upper: boolean }): Buffer {
+  const parts: Buffer[] = [];
+  for (const c of b.chunks) {
+    const size = c.data.length.toString(16);
+    parts.push(latin1(`${b.upper ? size.toUpperCase() : size}${c.ext}\r\n`), Buffer.from(c.data), latin1('\r\n'));
+  }
+  parts.push(latin1(`0${b.lastExt}\r\n${b.trailers.map((t) => `${t.name}: ${t.value}\r\n`).join('')}\r\n`));
+  return Buffer.concat(parts);
+}
+
+/** A chunked body's end as the tracker finds it, fed `bytes` cut at `cutsAt`: where it ends, 'more', or 'error'. */
+function verdict(bytes: Buffer, cutsAt: readonly number[]): number | 'more' | 'error' {
+  const cuts = [...new Set(cutsAt.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y);
+  const t = new BodyTracker({ kind: 'chunked' });
+  let took = 0;
+  let at = 0;
+  try {
+    for (const end of [...cuts, bytes.length]) {
+      took += t.take(bytes.subarray(at, end), 0);
+      at = end;
+      if (t.done) return took;
+    }
+  } catch (e) {
+    if (e instanceof HttpParseError) return 'error';
+    throw e;
+  }
+  return 'more';
+}
+
+/**
+ * RFC 9112 §7.1 read plainly, as a second opinion: chunk-size (hex, at most 12 digits), an extension
+ * from ";" or whitespace to the CR (no LF in it), CRLF, the data, CRLF; after the last chunk, trailer
+ * lines and an empty line. (The tracker's limits on extension and trailer length are not reached by
+ * these inputs.)
+ */
+function referenceChunked(b: Buffer): number | 'more' | 'error' {
+  const CR = 0x0d;
+  const LF = 0x0a;
+  const hex = (x: number | undefined): number => {
+    const d = x === undefined ? NaN : parseInt(String.fromCharCode(x), 16);
+    return Number.isNaN(d) ? -1 : d;
+  };
+  let i = 0;
+  const crlf = (): 'more' | 'error' | undefined => {
+    if (i >= b.length) return 'more';
+    if (b[i] !== CR) return 'error';
+    if (++i >= b.length) return 'more';
+    if (b[i] !== LF) return 'error';
+    i++;
+    return undefined;
+  };
+  for (;;) {
+    let digits = 0;
+    let size = 0;
+    for (; i < b.length && hex(b[i]) >= 0; i++, digits++) {
+      if (digits === 12) return 'error';
+      size = size * 16 + hex(b[i]);
+    }
+    if (i >= b.length) return 'more';
+    if (digits === 0) return 'error';
+    if (b[i] === 0x3b || b[i] === 0x20 || b[i] === 0x09) {
+      for (i++; i < b.length && b[i] !== CR; i++) if (b[i] === LF) return 'error';
+    }
+    const end = crlf();
+    if (end) return end;
+    if (size === 0) break;
+    if (b.length - i < size) return 'more';
+    i += size;
+    const after = crlf();
+    if (after) return after;
+  }
+  for (;;) {
+    if (i >= b.length) return 'more';
+    if (b[i] === LF) return 'error';
+    if (b[i] === CR) {
+      const end = crlf();
+      return end ?? i;
+    }
+    for (; i < b.length && b[i] !== CR; i++) if (b[i] === LF) return 'error';
+    const end = crlf();
+    if (end) return end;
+  }
+}
+
 describe('sidecar HTTP/1.1 framing, properties', () => {
   it('reads a well-formed request head back exactly and sends it on byte for byte', () => {
     fc.assert(
@@ -159,32 +250,26 @@ describe('sidecar HTTP/1.1 framing, properties', () => {
   });
 
   it('finds the end of any chunked body, with extensions and trailers, however the bytes are cut', () => {
-    const chunk = fc.record({ data: fc.uint8Array({ minLength: 1, maxLength: 40 }), ext: fc.constantFrom('', ';a=b', ';x') });
-    const body = fc.record({
-      chunks: fc.array(chunk, { maxLength: 6 }),
-      trailers: fc.array(fc.record({ name: token, value }), { maxLength: 2 }),
-      upper: fc.boolean(),
-    });
     fc.assert(
-      fc.property(body, fc.array(fc.nat(), { maxLength: 6 }), (b, cutsAt) => {
-        const parts: Buffer[] = [];
-        for (const c of b.chunks) parts.push(latin1(`${c.data.length.toString(16)[b.upper ? 'toUpperCase' : 'toLowerCase']()}${c.ext}\r\n`), Buffer.from(c.data), latin1('\r\n'));
-        parts.push(latin1(`0\r\n${b.trailers.map((t) => `${t.name}: ${t.value}\r\n`).join('')}\r\n`));
-        const whole = Buffer.concat(parts);
-        const bytes = Buffer.concat([whole, latin1('GET /next HTTP/1.1\r\n\r\n')]);
-        const cuts = [...new Set(cutsAt.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y);
-        const t = new BodyTracker({ kind: 'chunked' });
-        let took = 0;
-        let at = 0;
-        for (const end of [...cuts, bytes.length]) {
-          took += t.take(bytes.subarray(at, end), 0);
-          at = end;
-          if (t.done) break;
-        }
-        assert.ok(t.done);
-        assert.equal(took, whole.length);
+      fc.property(chunkedBody, fc.array(fc.nat(), { maxLength: 6 }), (body, cutsAt) => {
+        const whole = encodeChunked(body);
+        assert.equal(verdict(Buffer.concat([whole, latin1('GET /next HTTP/1.1\r\n\r\n')]), cutsAt), whole.length);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('gives mangled chunked bodies the verdict of a plain reading of RFC 9112 §7.1, however the bytes are cut', () => {
+    const chunkNasty = fc.oneof(nasty, fc.constantFrom(0x30, 0x31, 0x61, 0x46, 0x3b, 0x3d));
+    const chunkMutation = fc.record({ kind: fc.constantFrom('insert' as const, 'delete' as const, 'replace' as const), at: fc.nat(), byte: chunkNasty });
+    fc.assert(
+      fc.property(chunkedBody, fc.array(chunkMutation, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (body, ms, cutsAt) => {
+        const bytes = mutate(encodeChunked(body).toString('latin1'), ms);
+        const expected = referenceChunked(bytes);
+        assert.equal(verdict(bytes, []), expected, 'in one piece');
+        assert.equal(verdict(bytes, cutsAt), expected, 'cut');
+      }),
+      { numRuns: 3000 },
     );
   });
 });
