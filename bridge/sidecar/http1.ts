@@ -79,13 +79,14 @@ function httpVersion(buf: Buffer, at: number): number {
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   const last = end - 4; // where the field lines end (the final CRLF CRLF starts)
   const eol = lineEnd(buf, 0, last);
-  // method SP target SP HTTP/1.x: a token, then anything but whitespace and controls.
+  // method SP target SP HTTP/1.x: a token, then visible ASCII (a URI is ASCII: a byte past 0x7e
+  // could be read in one charset by the classifier's rules and in another by the replica).
   let i = 0;
   while (i < eol && TOKEN[buf[i] ?? 0]) i++;
   const sp1 = i;
   if (sp1 === 0 || buf[sp1] !== SP) throw new HttpParseError(400, 'malformed request line');
   i = sp1 + 1;
-  while (i < eol && (buf[i] ?? 0) > SP && buf[i] !== 0x7f) i++;
+  while (i < eol && (buf[i] ?? 0) > SP && (buf[i] ?? 0) < 0x7f) i++;
   const sp2 = i;
   if (sp2 === sp1 + 1 || buf[sp2] !== SP) throw new HttpParseError(400, 'malformed request line');
   const minor = eol - sp2 === 9 ? httpVersion(buf, sp2 + 1) : -1;

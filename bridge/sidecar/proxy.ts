@@ -44,6 +44,8 @@ const UPSTREAM_IDLE_MS = 4000;
 
 /** Fields not sent on: hop-by-hop ones, and those the sidecar sets itself on the way on. */
 const DROPPED = new Set([...HOP_BY_HOP, PRIORITY_HEADER, TRACEPARENT_HEADER, 'x-forwarded-for']);
+/** A request target in absolute form (RFC 9112 §3.2.2), as a caller that takes the sidecar for a forward proxy sends it. */
+const ABSOLUTE = /^https?:\/\//i;
 
 export class SidecarProxy implements ExchangeHost {
   readonly scheduler: ClassScheduler;
@@ -87,6 +89,10 @@ export class SidecarProxy implements ExchangeHost {
     const req = exchange.request;
     // What follows a CONNECT is a tunnel's bytes, not requests: the connection closes.
     if (req.method === 'CONNECT') return exchange.reply(405, 'meshflow sidecar: CONNECT is not served\n', '', true);
+    // A path, a whole http(s) URL, or "*" for OPTIONS (RFC 9112 §3.2); anything else is for no replica.
+    if (req.target.charCodeAt(0) !== 0x2f && !ABSOLUTE.test(req.target) && !(req.target === '*' && req.method === 'OPTIONS')) {
+      return exchange.reply(400, 'meshflow sidecar: the request target is neither a path nor an http(s) URL\n');
+    }
     const target = this.resolve(req);
     if (!target) return exchange.reply(404, `meshflow sidecar: no service for host ${String(req.headers['host'])}\n`);
     const { service, path } = target;
@@ -119,7 +125,7 @@ export class SidecarProxy implements ExchangeHost {
   private resolve(req: RequestHead): { service: string; path: string } | undefined {
     let host: string | undefined;
     let path = req.target;
-    if (path.charCodeAt(0) !== 0x2f && /^https?:\/\//i.test(path)) {
+    if (path.charCodeAt(0) !== 0x2f && ABSOLUTE.test(path)) {
       let u: URL;
       try {
         u = new URL(path);

@@ -70,6 +70,7 @@ describe('sidecar HTTP/1.1 framing', () => {
     refused('GET / HTTP/1.1x\r\n\r\n', 400);
     refused('GET / HTTP/1.2\r\n\r\n', 505);
     refused('GET /\x01 HTTP/1.1\r\n\r\n', 400);
+    refused('GET /caf\xe9 HTTP/1.1\r\n\r\n', 400); // a target is ASCII
     refused('G(T / HTTP/1.1\r\n\r\n', 400);
     refused('GET / HTTP/1.1\r\nHost : x\r\n\r\n', 400); // space before the colon
     refused('GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n', 400); // obsolete line folding
