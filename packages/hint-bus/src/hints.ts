@@ -97,8 +97,11 @@ export interface WeightsHint extends Envelope<'weights'> {
   readonly sidecarId: string;
   /** service -> replica id -> weight (0..1000) */
   readonly services: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** replica id -> the path to it: `room: false` (send it only the highest class) and its links with their levels. */
-  readonly replicas?: Readonly<Record<string, { readonly room?: boolean; readonly path?: readonly { readonly link: string; readonly level?: Level }[] }>>;
+  /** replica id -> the path to it: `room: false` (send it only the highest class), its links with their levels, and
+   *  with ECMP `equalCost`: connections are hashed over that many equal-cost paths, of which `path` is one. */
+  readonly replicas?: Readonly<
+    Record<string, { readonly room?: boolean; readonly path?: readonly { readonly link: string; readonly level?: Level }[]; readonly equalCost?: number }>
+  >;
 }
 
 export interface SidecarStatusHint extends Envelope<'sidecar_status'> {
