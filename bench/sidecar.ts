@@ -8,8 +8,10 @@
 // front of them. Each target is offered the same rate (half interactive, half batch)
 // over at most 64 keep-alive raw-socket connections from this process (the load generator; the
 // sidecar has a process of its own): straight to one replica, through a bare Node TCP relay,
-// through the sidecar, through HAProxy. A hop's cost is its percentile minus the direct one, and
-// the CPU its process spent per request, user and system apart. The relay does no HTTP at all: it
+// through the sidecar, through HAProxy. A hop's cost is its percentile minus the direct one (with
+// a 90% interval for p99, from resampling the rounds of slices: the run's own noise, so two
+// targets whose intervals overlap were not told apart), and the CPU its process spent per request,
+// user and system apart. The relay does no HTTP at all: it
 // is the floor of any proxy written for Node on this machine, so the sidecar's own work is what it
 // adds above the relay. The targets take
 // turns in one-second slices (the order rotating every slice) and each gathers its slices into one
@@ -89,14 +91,17 @@ interface Tally {
   ok: number;
   errors: number;
   cpu: Cpu | undefined;
+  /** Each paced slice's latencies (ms), in the order of the rounds: what the intervals resample. */
+  readonly slices: Float64Array[];
 }
+
+const tally = (): Tally => ({ us: microseconds(), ok: 0, errors: 0, cpu: undefined, slices: [] });
 
 /** Answers (any status) each target's port gave, warm-up included: the traced sidecar's spans are checked against them. */
 const answered = new Map<number, number>();
 const countAnswer = (port: number): void => void answered.set(port, (answered.get(port) ?? 0) + 1);
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
-/** A process's CPU time so far, user and system (clock ticks of 10 ms). */
+/** A process's CPU time so far, user and system, from /proc (Linux; clock ticks of 10 ms). */
 function cpuOf(pid: number | undefined): Cpu | undefined {
   if (pid === undefined) return undefined;
   try {
@@ -223,6 +228,7 @@ async function paced(port: number, rate: number, seconds: number, tally: Tally):
   const interval = 1000 / rate;
   let sent = 0;
   let settled = 0;
+  const slice: number[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   // Latency counts from the tick that sends a request, not from when it fell due: the timer's own
@@ -234,8 +240,10 @@ async function paced(port: number, rate: number, seconds: number, tally: Tally):
     pool.fire(request, (status) => {
       if (status !== undefined) countAnswer(port);
       if (status !== undefined && status < 300) {
+        const ms = performance.now() - due;
         tally.ok++;
-        tally.us.recordValue(Math.max(1, Math.round((performance.now() - due) * 1000)));
+        tally.us.recordValue(Math.max(1, Math.round(ms * 1000)));
+        slice.push(ms);
       } else tally.errors++;
       if (++settled === total) finish();
     });
@@ -252,6 +260,35 @@ async function paced(port: number, rate: number, seconds: number, tally: Tally):
   await finished;
   clearTimeout(timeout);
   tally.errors += total - settled;
+  tally.slices.push(Float64Array.from(slice));
+}
+
+/**
+ * A 90% interval of what a target adds at percentile `p` (ms), by resampling whole rounds with
+ * replacement: a round holds one slice of every target, run back to back, so the target and the
+ * direct path are drawn from the same moments and the machine's slow seconds fall on both.
+ * Undefined without enough paced slices (autocannon runs whole).
+ */
+function addedInterval(target: readonly Float64Array[], direct: readonly Float64Array[], p: number, draws = 200): readonly [number, number] | undefined {
+  const rounds = Math.min(target.length, direct.length);
+  if (rounds < 5) return undefined;
+  const at = (slices: readonly Float64Array[], picked: readonly number[]): number => {
+    const all = new Float64Array(picked.reduce((n, i) => n + (slices[i] as Float64Array).length, 0));
+    let offset = 0;
+    for (const i of picked) {
+      all.set(slices[i] as Float64Array, offset);
+      offset += (slices[i] as Float64Array).length;
+    }
+    all.sort();
+    return all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))] ?? Number.NaN;
+  };
+  const added: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    const picked = Array.from({ length: rounds }, () => Math.floor(Math.random() * rounds));
+    added.push(at(target, picked) - at(direct, picked));
+  }
+  added.sort((a, b) => a - b);
+  return [added[Math.floor(0.05 * draws)] as number, added[Math.floor(0.95 * draws)] as number];
 }
 
 const pools = new Map<number, LoadPool>();
@@ -361,11 +398,11 @@ async function main(): Promise<void> {
     process.stdout.write(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n`);
     const fmt = (v: number): string => v.toFixed(2).padStart(7);
     const perRequest = (ms: number | undefined, ok: number): string => (ms === undefined || ok === 0 ? '' : ((ms * 1000) / ok).toFixed(0)).padStart(7);
-    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'+p99.9'.padStart(7)} ${'user µs'.padStart(7)} ${'sys µs'.padStart(7)}\n`);
+    process.stdout.write(`${'rate/s'.padStart(7)} ${'target'.padEnd(8)} ${'req/s'.padStart(7)} ${'errors'.padStart(6)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'+p50'.padStart(7)} ${'+p99'.padStart(7)} ${'+p99 90%'.padStart(13)} ${'+p99.9'.padStart(7)} ${'user µs'.padStart(7)} ${'sys µs'.padStart(7)}\n`);
     for (const rate of RATES) {
       // Warm every path (connections, JIT) before measuring.
-      for (const t of targets) await load(t.port, rate, 2, { us: microseconds(), ok: 0, errors: 0, cpu: undefined });
-      const tallies = new Map(targets.map((t) => [t.name, { us: microseconds(), ok: 0, errors: 0, cpu: undefined } as Tally]));
+      for (const t of targets) await load(t.port, rate, 2, tally());
+      const tallies = new Map(targets.map((t) => [t.name, tally()]));
       // A process's CPU counts over the whole measurement and a settling pause after it, not only
       // during its own slices: work it defers (spans exported in batches a second later) is its cost
       // too. Idle, the processes spend next to nothing; the pause before lets the warm-up's settle.
@@ -388,7 +425,9 @@ async function main(): Promise<void> {
       for (const t of targets) {
         const f = tallies.get(t.name) as Tally;
         const extra = t.name === 'direct' ? ['', '', ''] : [50, 99, 99.9].map((p) => fmt(at(t.name, p) - at('direct', p)));
-        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${(extra[2] ?? '').padStart(7)} ${perRequest(f.cpu?.userMs, f.ok)} ${perRequest(f.cpu?.sysMs, f.ok)}\n`);
+        const range = t.name === 'direct' ? undefined : addedInterval(f.slices, (tallies.get('direct') as Tally).slices, 99);
+        const spread = range ? `${range[0].toFixed(2)}..${range[1].toFixed(2)}` : '';
+        process.stdout.write(`${String(rate).padStart(7)} ${t.name.padEnd(8)} ${(f.ok / SECONDS).toFixed(0).padStart(7)} ${String(f.errors).padStart(6)} ${fmt(at(t.name, 50))} ${fmt(at(t.name, 99))} ${(extra[0] ?? '').padStart(7)} ${(extra[1] ?? '').padStart(7)} ${spread.padStart(13)} ${(extra[2] ?? '').padStart(7)} ${perRequest(f.cpu?.userMs, f.ok)} ${perRequest(f.cpu?.sysMs, f.ok)}\n`);
       }
     }
     process.stdout.write(`\nload average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
