@@ -4,7 +4,7 @@ import type { WeightsHint } from '../bus/hints.ts';
 
 /** A cost row carries its entries by column (CostColumns); CostEntry is one destination's entry. */
 export type { CostColumns, CostEntry, CostRowHint, EventHint, Hint, Level, LinkStateHint, SidecarStatusHint, WeightsHint } from '../bus/hints.ts';
-export { costColumns, costEntries, costEntryAt, DEFAULT_TTL_MS, isStale, WEIGHT_MAX } from '../bus/hints.ts';
+export { costColumns, costEntries, costEntryAt, DEFAULT_TTL_MS, EQUAL_COST_MAX, isStale, WEIGHT_MAX } from '../bus/hints.ts';
 export { patterns, topics } from '../bus/topics.ts';
 export { parseHint, isSignatureError, type HintError } from '../bus/parse.ts';
 export { HintSigner, trustAlso, type TrustStore } from '../bus/signing.ts';

@@ -1,5 +1,6 @@
 // The controller's intents API, spoken as any outside program would: REST over HTTP.
 import type { IntentSpec } from './policy.ts';
+import { EQUAL_COST_MAX } from './hints.ts';
 import type { ForwardingPath } from './paths.ts';
 
 export class IntentsError extends Error {
@@ -72,7 +73,8 @@ export class IntentsClient {
     const links = answer['links'];
     if (!Array.isArray(links) || !links.every((l) => typeof l === 'string')) throw new IntentsError(res.status, 'GET /api/v1/paths: answer has no links');
     const candidates = answer['equalCostPaths'];
-    const equalCost = answer['ecmp'] === true && Array.isArray(candidates) ? Math.max(1, candidates.length) : 1;
+    // Capped at what the weights hint's schema takes: a larger set says no more about one span's path.
+    const equalCost = answer['ecmp'] === true && Array.isArray(candidates) ? Math.min(EQUAL_COST_MAX, Math.max(1, candidates.length)) : 1;
     return { links: links as string[], equalCost };
   }
 

@@ -9,7 +9,7 @@ import type {
   WeightsSchema,
 } from './schemas/definitions.ts';
 
-export { CAPACITY_SOURCES, HINT_KINDS, HINT_VERSIONS, COST_FIELDS, OPTIONAL_COST_FIELDS, LEVELS, EVENT_NAMES, WEIGHT_MAX } from './schemas/definitions.ts';
+export { CAPACITY_SOURCES, HINT_KINDS, HINT_VERSIONS, COST_FIELDS, OPTIONAL_COST_FIELDS, LEVELS, EVENT_NAMES, WEIGHT_MAX, EQUAL_COST_MAX } from './schemas/definitions.ts';
 export type { HintKind } from './schemas/definitions.ts';
 
 export type LinkStateHint = Static<typeof LinkStateSchema>;

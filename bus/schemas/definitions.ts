@@ -189,6 +189,8 @@ export const CostRowSchema = Type.Object(
 );
 
 export const WEIGHT_MAX = 1000;
+/** The most equal-cost paths a weights hint names for one replica. */
+export const EQUAL_COST_MAX = 65_536;
 export const WeightsSchema = Type.Object(
   {
     ...envelope('weights'),
@@ -216,7 +218,7 @@ export const WeightsSchema = Type.Object(
             equalCost: Type.Optional(
               Type.Integer({
                 minimum: 2,
-                maximum: 65_536,
+                maximum: EQUAL_COST_MAX,
                 description: 'with ECMP: connections are hashed over this many equal-cost paths, of which `path` is the one a flow without ports takes (absent: `path` is the only one)',
               }),
             ),
