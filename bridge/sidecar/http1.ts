@@ -62,9 +62,12 @@ export function headEnd(buf: Buffer): number {
   return -1;
 }
 
-/** Where the line from `from` ends: the index of its CR, or `limit` (the head's final CRLF) for the last line. */
+/**
+ * Where the line from `from` ends: the index of its CRLF, or `limit` (the head's final CRLF) for the
+ * last line; -1 for a bare CR, which no line of a head may hold (RFC 9112 §2.2).
+ */
 function lineEnd(buf: Buffer, from: number, limit: number): number {
-  for (let i = from; i < limit; i++) if (buf[i] === CR) return i;
+  for (let i = from; i < limit; i++) if (buf[i] === CR) return buf[i + 1] === LF ? i : -1;
   return limit;
 }
 
@@ -79,6 +82,7 @@ function httpVersion(buf: Buffer, at: number): number {
 export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   const last = end - 4; // where the field lines end (the final CRLF CRLF starts)
   const eol = lineEnd(buf, 0, last);
+  if (eol < 0) throw new HttpParseError(400, 'malformed request line');
   // method SP target SP HTTP/1.x: a token, then visible ASCII (a URI is ASCII: a byte past 0x7e
   // could be read in one charset by the classifier's rules and in another by the replica).
   let i = 0;
@@ -91,7 +95,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead {
   if (sp2 === sp1 + 1 || buf[sp2] !== SP) throw new HttpParseError(400, 'malformed request line');
   const minor = eol - sp2 === 9 ? httpVersion(buf, sp2 + 1) : -1;
   if (minor === -2) throw new HttpParseError(505, 'only HTTP/1.0 and HTTP/1.1 are served');
-  if (minor < 0 || (eol < last && buf[eol + 1] !== LF)) throw new HttpParseError(400, 'malformed request line');
+  if (minor < 0) throw new HttpParseError(400, 'malformed request line');
   return {
     method: buf.toString('latin1', 0, sp1),
     target: buf.toString('latin1', sp1 + 1, sp2),
@@ -111,7 +115,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead {
   const d1 = (buf[10] ?? 0) - 0x30;
   const d2 = (buf[11] ?? 0) - 0x30;
   const digits = d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9;
-  if (minor < 0 || buf[8] !== SP || !digits || (eol > 12 && buf[12] !== SP) || (eol < last && buf[eol + 1] !== LF)) throw new HttpParseError(400, 'malformed status line');
+  if (eol < 0 || minor < 0 || buf[8] !== SP || !digits || (eol > 12 && buf[12] !== SP)) throw new HttpParseError(400, 'malformed status line');
   for (let j = 13; j < eol; j++) if (!FIELD_VALUE[buf[j] ?? 0]) throw new HttpParseError(400, 'malformed status line');
   return {
     status: d0 * 100 + d1 * 10 + d2,
@@ -137,7 +141,7 @@ function fields(buf: Buffer, eol: number, last: number): Pick<Head, 'headers' | 
   if (eol === last) return { headers, names, spans, raw: buf };
   for (let start = eol + 2; ; ) {
     const stop = lineEnd(buf, start, last);
-    if (stop < last && buf[stop + 1] !== LF) throw new HttpParseError(400, 'malformed header field');
+    if (stop < 0) throw new HttpParseError(400, 'malformed header field');
     // name ":" OWS value OWS; no whitespace before the colon (RFC 9112 §5.1), no obsolete folding.
     let colon = start;
     while (colon < stop && TOKEN[buf[colon] ?? 0]) colon++;
