@@ -127,10 +127,11 @@ function betterBy(rec: IntentRecord, next: IntentPath, loads: Utilization, own: 
     case 'shortest':
     case 'avoid':
       return next.hops.length < held.hops.length ? 'shorter' : undefined;
-    case 'least-congested':
+    case 'least-congested': {
       if (now - rec.movedAt < s.minMoveIntervalMs) return undefined;
       const load = loadOf(held, loads, own);
       return load >= s.hotMark && load - next.bottleneck >= s.moveMargin ? 'congestion' : undefined;
+    }
     case 'explicit':
       return undefined;
     default:

@@ -6,7 +6,7 @@ import type { LinkTable } from '../topology/links.ts';
 import type { Host } from '../topology/types.ts';
 import { IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from '../packet/index.ts';
 import { avoids } from './plan.ts';
-import { POLICIES, PRIORITIES, PRIORITY_DSCP, type AvoidItem, type IntentSpec, type Policy, type PolicyName, type PriorityName, type TrafficClass } from './types.ts';
+import { defaultIntentSettings, POLICIES, PRIORITIES, PRIORITY_DSCP, type AvoidItem, type IntentSpec, type Policy, type PolicyName, type PriorityName, type TrafficClass } from './types.ts';
 
 const HEX16 = '(0x)?[0-9a-fA-F]{1,16}';
 const DPID_PATTERN = `^${HEX16}$`;
@@ -24,7 +24,7 @@ export const intentRequestSchema = {
     policy: {
       type: 'string',
       enum: [...POLICIES],
-      description: 'shortest: fewest hops; least-congested: lowest bottleneck utilization, then fewest hops, moved only off a path at least 60% busy (its own traffic left out) to one busy at least 20 points less; avoid: fewest hops without avoidLinks; explicit: exactly path',
+      description: `shortest: fewest hops; least-congested: lowest bottleneck utilization, then fewest hops, moved only off a path at least ${defaultIntentSettings.hotMark * 100}% busy (its own traffic left out) to one busy at least ${defaultIntentSettings.moveMargin * 100} points less (the controller's defaults); avoid: fewest hops without avoidLinks; explicit: exactly path`,
     },
     ipProto: { type: 'integer', enum: [IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP], description: '1 ICMP, 6 TCP, 17 UDP; every IPv4 protocol when absent' },
     srcPort: { ...port, description: 'with ipProto 6 or 17' },
