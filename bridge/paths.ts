@@ -2,9 +2,11 @@
 // with each link's level: what the bridge hands the sidecars so their spans can say which links a
 // request crossed and how loaded they were. Paths come from the controller's REST API (asked when a
 // pair first appears, when a link on it goes down, once a link or switch came up and the news settled
-// (any path may be shorter now), and every `refreshMs` as a safety net for hosts that moved). While one of this bridge's intents carries a pair's traffic, its path is the intent's
-// (from the intent's answer, then path_change events), which forwarding's /paths does not show.
-// Levels come from the retained link states. A link state touches
+// (any path may be shorter now), and every `refreshMs` as a safety net for hosts that moved). While
+// one of this bridge's intents carries a pair's traffic, its path is the intent's (from the intent's
+// answer, then path_change events), which forwarding's /paths does not show; forwarding's answer
+// also says over how many equal-cost paths it spreads connections. Levels come from the retained
+// link states. A link state touches
 // only the pairs whose path crosses that link (an index by link), so a link state costs O(1) unless
 // its level changed, and then O(pairs on that link): never a pass over every host or flow.
 import type { Logger } from 'pino';
